@@ -168,8 +168,10 @@ TEST_CASE("identifiers") {
   CHECK(check_ident("o-17_x.y").ok());
   CHECK(check_ident("").message() == "is empty; identifiers have 1-128 characters");
   CHECK(check_ident("a:b").message() == "\"a:b\" contains ':', which identifiers may not");
-  CHECK(check_ident("a b").message() == "contains a space at position 2; identifiers are printable ASCII without spaces");
-  CHECK(check_ident(std::string(129, 'x')).message() == "is 129 characters long; identifiers have at most 128");
+  CHECK(check_ident("a b").message() ==
+        "contains a space at position 2; identifiers are printable ASCII without spaces");
+  CHECK(check_ident(std::string(129, 'x')).message() ==
+        "is 129 characters long; identifiers have at most 128");
   CHECK(check_ident(std::string("a\x01")).message() ==
         "contains byte 0x01 at position 2; identifiers are printable ASCII without spaces");
 }

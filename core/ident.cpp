@@ -13,8 +13,9 @@ Status check_ident(std::string_view id) {
     const unsigned char c = static_cast<unsigned char>(id[i]);
     if (c == ':') return make_error(fmt::format("\"{}\" contains ':', which identifiers may not", id));
     if (c <= 0x20 || c >= 0x7f) {
-      return make_error(fmt::format("contains {} at position {}; identifiers are printable ASCII without spaces",
-                                    c == ' ' ? std::string("a space") : fmt::format("byte 0x{:02x}", c), i + 1));
+      return make_error(
+          fmt::format("contains {} at position {}; identifiers are printable ASCII without spaces",
+                      c == ' ' ? std::string("a space") : fmt::format("byte 0x{:02x}", c), i + 1));
     }
   }
   return Status::Ok();

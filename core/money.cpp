@@ -54,8 +54,8 @@ Result<Fen> parse_money(std::string_view text) {
 std::string format_money(Fen amount_fen) {
   // Work in unsigned magnitude so that INT64_MIN formats correctly.
   const bool negative = amount_fen < 0;
-  const std::uint64_t mag =
-      negative ? std::uint64_t{0} - static_cast<std::uint64_t>(amount_fen) : static_cast<std::uint64_t>(amount_fen);
+  const std::uint64_t mag = negative ? std::uint64_t{0} - static_cast<std::uint64_t>(amount_fen)
+                                     : static_cast<std::uint64_t>(amount_fen);
   return fmt::format("{}{}.{:02}", negative ? "-" : "", mag / 100, mag % 100);
 }
 

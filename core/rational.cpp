@@ -11,7 +11,9 @@ namespace {
 
 using i128 = Int128;
 
-i128 abs128(i128 v) { return v < 0 ? -v : v; }
+i128 abs128(i128 v) {
+  return v < 0 ? -v : v;
+}
 
 i128 gcd128(i128 a, i128 b) {
   a = abs128(a);
@@ -71,14 +73,20 @@ std::optional<Rational> div(Rational a, Rational b) {
   // b's reciprocal may carry its sign in the denominator; mul() normalises through make_rational.
   return mul(a, Rational{b.den, b.num});
 }
-std::optional<Rational> neg(Rational a) { return make_rational(-i128{a.num}, i128{a.den}); }
+std::optional<Rational> neg(Rational a) {
+  return make_rational(-i128{a.num}, i128{a.den});
+}
 
 std::strong_ordering compare(Rational a, Rational b) {
   return i128{a.num} * b.den <=> i128{b.num} * a.den;
 }
 
-std::int64_t floor_of(Rational a) { return static_cast<std::int64_t>(floor_div(a.num, a.den)); }
-std::int64_t ceil_of(Rational a) { return static_cast<std::int64_t>(-floor_div(-i128{a.num}, a.den)); }
+std::int64_t floor_of(Rational a) {
+  return static_cast<std::int64_t>(floor_div(a.num, a.den));
+}
+std::int64_t ceil_of(Rational a) {
+  return static_cast<std::int64_t>(-floor_div(-i128{a.num}, a.den));
+}
 std::int64_t round_half_away(Rational a) {
   // |a| rounded half up, then the sign put back: half away from zero.
   const i128 mag = abs128(a.num);

@@ -16,13 +16,15 @@ struct Error {
   std::string message;
 };
 
-inline Error make_error(std::string message) { return Error{std::move(message)}; }
+inline Error make_error(std::string message) {
+  return Error{std::move(message)};
+}
 
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}          // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}      // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -73,8 +75,8 @@ class [[nodiscard]] Status {
 }  // namespace fz
 
 // Propagates a failed Status/Result out of the enclosing function.
-#define FZ_TRY(expr)                                     \
-  do {                                                   \
-    auto fz_try_status_ = (expr);                        \
+#define FZ_TRY(expr)                                         \
+  do {                                                       \
+    auto fz_try_status_ = (expr);                            \
     if (!fz_try_status_.ok()) return fz_try_status_.error(); \
   } while (0)

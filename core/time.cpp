@@ -34,9 +34,12 @@ Civil civil_of(TimeUs t_us, OffsetSec offset) {
   }
   const year_month_day ymd{sys_days{std::chrono::days{days}}};
   const std::int64_t secs = rem / kUsPerSecond;
-  return Civil{static_cast<int>(ymd.year()), static_cast<int>(static_cast<unsigned>(ymd.month())),
-               static_cast<int>(static_cast<unsigned>(ymd.day())), static_cast<int>(secs / 3600),
-               static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60)};
+  return Civil{static_cast<int>(ymd.year()),
+               static_cast<int>(static_cast<unsigned>(ymd.month())),
+               static_cast<int>(static_cast<unsigned>(ymd.day())),
+               static_cast<int>(secs / 3600),
+               static_cast<int>(secs / 60 % 60),
+               static_cast<int>(secs % 60)};
 }
 
 }  // namespace
@@ -69,9 +72,10 @@ Result<OffsetSec> parse_utc_offset(std::string_view s) {
 
 Result<TimeUs> parse_rfc3339(std::string_view s) {
   auto bad = [&](std::string_view why) {
-    return make_error(fmt::format("\"{}\" is not an RFC 3339 time with offset such as "
-                                  "\"2026-10-05T15:00:00+08:00\" ({})",
-                                  s, why));
+    return make_error(
+        fmt::format("\"{}\" is not an RFC 3339 time with offset such as "
+                    "\"2026-10-05T15:00:00+08:00\" ({})",
+                    s, why));
   };
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!digits(s, 0, 4, &year) || s.size() < 16 || s[4] != '-' || !digits(s, 5, 2, &month) || s[7] != '-' ||
@@ -133,7 +137,9 @@ TimeUs local_midnight_at_or_before(TimeUs t_us, OffsetSec offset) {
   return t_us - rem;
 }
 
-TimeUs next_midnight(TimeUs t_us, OffsetSec offset) { return local_midnight_at_or_before(t_us, offset) + kUsPerDay; }
+TimeUs next_midnight(TimeUs t_us, OffsetSec offset) {
+  return local_midnight_at_or_before(t_us, offset) + kUsPerDay;
+}
 
 TimeUs settlement_day_after(TimeUs t_us, int day, OffsetSec offset) {
   const Civil c = civil_of(t_us, offset);
@@ -171,7 +177,8 @@ std::string format_duration(DurationUs d_us) {
   if (d_us == 0) return "0s";
   std::string out;
   const bool negative = d_us < 0;
-  std::uint64_t v = negative ? std::uint64_t{0} - static_cast<std::uint64_t>(d_us) : static_cast<std::uint64_t>(d_us);
+  std::uint64_t v =
+      negative ? std::uint64_t{0} - static_cast<std::uint64_t>(d_us) : static_cast<std::uint64_t>(d_us);
   const std::uint64_t micros = v % kUsPerSecond;
   v /= kUsPerSecond;
   const std::uint64_t parts[] = {v / 86400, v / 3600 % 24, v / 60 % 60, v % 60};

@@ -1,7 +1,59 @@
-#include <CLI/CLI.hpp>
+// fenzhang: the one command-line binary (SPEC section 8).
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "tools/cli.hpp"
+
+namespace fz::cli {
+
+Format Globals::format() const {
+  if (format_name == "json") return Format::kJson;
+  if (format_name == "csv") return Format::kCsv;
+  if (format_name == "table") return Format::kTable;
+  return ::isatty(STDOUT_FILENO) ? Format::kTable : Format::kJson;
+}
+
+std::string Globals::db_dir() const {
+  if (!db.empty()) return db;
+  if (const char* env = std::getenv("FENZHANG_DB"); env != nullptr && *env != '\0') return env;
+  return "./fenzhang.db";
+}
+
+int fail(const std::string& message) {
+  std::cerr << "error: " << message << "\n";
+  return kExitRejected;
+}
+
+}  // namespace fz::cli
 
 int main(int argc, char** argv) {
+  using namespace fz::cli;
   CLI::App app{"fenzhang: an event-sourced settlement ledger for live-stream commerce"};
-  CLI11_PARSE(app, argc, argv);
-  return 0;
+  app.require_subcommand(1);
+  app.fallthrough();
+  Globals g;
+  app.add_option("--db", g.db, "ledger directory (default: $FENZHANG_DB, else ./fenzhang.db)");
+  app.add_option("--format", g.format_name,
+                 "output format: table, json or csv (default: table on a terminal)")
+      ->check(CLI::IsMember({"table", "json", "csv"}));
+
+  std::vector<Command> commands;
+  add_append(app, g, commands);
+  add_verify(app, g, commands);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    (void)app.exit(e);
+    return kExitUsage;
+  }
+  for (const Command& c : commands) {
+    if (c.app->parsed()) return c.run();
+  }
+  return kExitUsage;
 }

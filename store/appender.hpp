@@ -1,0 +1,72 @@
+// Appender: stages validated events and writes them, with the projection changes they cause, as one
+// atomic synced batch (SPEC sections 3 and 7).
+//
+// stage() decides each event's fate in append order: a `duplicate` when the same id already holds the
+// same canonical bytes (in the log or earlier in this batch), a rejection for a `conflict` (same id,
+// other bytes) or when the Projector refuses it, else it is given the next sequence number and chained
+// onto the hash chain. commit() writes the staged events and Projector::flush()'s changes together.
+// Nothing is visible to readers until commit() returns ok; after a failed commit nothing staged is kept.
+//
+// The Appender borrows the Ledger (opened for writing) and the Projector; one thread at a time.
+#pragma once
+
+#include <rocksdb/write_batch.h>
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.hpp"
+#include "store/event.hpp"
+#include "store/ledger.hpp"
+
+namespace fz {
+
+// The engine's side of an append. A Projector keeps pending state for staged events until
+// committed() or discard().
+class Projector {
+ public:
+  virtual ~Projector() = default;
+  // Accepts or rejects a new event (seq is the number it will get). On error the projector must keep
+  // no trace of the event.
+  [[nodiscard]] virtual Status apply(const Event& event, std::uint64_t seq) = 0;
+  // Adds the pending projection changes to the batch that also holds the events.
+  [[nodiscard]] virtual Status flush(rocksdb::WriteBatch& batch) = 0;
+  // The batch is durable: pending state becomes the projector's committed state.
+  virtual void committed() = 0;
+  // The batch will not be written: forget everything pending.
+  virtual void discard() = 0;
+};
+
+enum class Disposition { kAppended, kDuplicate, kRejected };
+
+class Appender {
+ public:
+  Appender(Ledger& ledger, Projector* projector);
+
+  Disposition stage(Event event, std::string* reason);
+  // Stages an already-encoded record (used by `rules publish`, which builds the event itself).
+  Disposition stage_encoded(const Event& event, std::string record, std::string* reason);
+
+  [[nodiscard]] Status commit();
+  void discard();
+
+  std::size_t staged() const { return staged_.size(); }
+  std::uint64_t staged_head_seq() const { return head_seq_; }
+
+ private:
+  struct Staged {
+    std::string id;
+    std::string record;
+  };
+
+  Ledger& ledger_;
+  Projector* projector_;
+  std::vector<Staged> staged_;
+  std::unordered_map<std::string, std::size_t> staged_ids_;
+  std::uint64_t head_seq_;
+  format::Hash head_hash_;
+  rocksdb::WriteBatch batch_;
+};
+
+}  // namespace fz

@@ -1,0 +1,417 @@
+#include "store/event_json.hpp"
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
+
+#include <algorithm>
+#include <array>
+
+#include "core/ident.hpp"
+#include "core/money.hpp"
+#include "core/rational.hpp"
+
+namespace fz {
+namespace {
+
+namespace json = boost::json;
+
+enum class JsonKind : std::uint8_t { kString, kNumber, kBool, kNull, kObject, kArray };
+
+std::string_view kind_name(JsonKind k) {
+  switch (k) {
+    case JsonKind::kString:
+      return "a string";
+    case JsonKind::kNumber:
+      return "a number";
+    case JsonKind::kBool:
+      return "a boolean";
+    case JsonKind::kNull:
+      return "null";
+    case JsonKind::kObject:
+      return "an object";
+    case JsonKind::kArray:
+      return "an array";
+  }
+  return "a value";
+}
+
+struct Member {
+  std::string key;
+  JsonKind kind = JsonKind::kNull;
+  std::string text;   // string contents
+  bool flag = false;  // bool value
+};
+
+// SAX handler: collects the top-level members of one object and the string pairs of "meta",
+// and notices repeated keys (Boost.JSON's DOM would silently keep the last one).
+class LineHandler {
+ public:
+  static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
+
+  std::vector<Member> members;
+  std::vector<std::pair<std::string, std::string>> meta;
+  bool top_is_object = false;
+  std::string problem;  // first structural problem (repeated key, non-string meta value)
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_array_begin(json::error_code&) {
+    value(JsonKind::kArray);
+    ++depth_;
+    return true;
+  }
+  bool on_array_end(std::size_t, json::error_code&) {
+    --depth_;
+    return true;
+  }
+  bool on_object_begin(json::error_code&) {
+    if (depth_ == 0) top_is_object = true;
+    value(JsonKind::kObject);
+    if (depth_ == 1 && !members.empty() && members.back().key == "meta") in_meta_ = true;
+    ++depth_;
+    return true;
+  }
+  bool on_object_end(std::size_t, json::error_code&) {
+    --depth_;
+    if (depth_ == 1) in_meta_ = false;
+    return true;
+  }
+  bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
+    buf_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_string(json::string_view s, std::size_t, json::error_code&) {
+    buf_.append(s.data(), s.size());
+    if (depth_ == 1) {
+      value(JsonKind::kString);
+      members.back().text = std::move(buf_);
+    } else if (depth_ == 2 && in_meta_) {
+      meta.back().second = std::move(buf_);
+    } else {
+      value(JsonKind::kString);
+    }
+    buf_.clear();
+    return true;
+  }
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, json::error_code&) {
+    key_.append(s.data(), s.size());
+    if (depth_ == 1) {
+      if (problem.empty() &&
+          std::any_of(members.begin(), members.end(), [&](const Member& m) { return m.key == key_; })) {
+        problem = fmt::format("{}: appears twice", key_);
+      }
+      members.push_back(Member{key_, JsonKind::kNull, {}, false});
+    } else if (depth_ == 2 && in_meta_) {
+      if (problem.empty() &&
+          std::any_of(meta.begin(), meta.end(), [&](const auto& kv) { return kv.first == key_; })) {
+        problem = fmt::format("meta.{}: appears twice", key_);
+      }
+      meta.emplace_back(key_, std::string());
+    }
+    key_.clear();
+    return true;
+  }
+  bool on_number_part(json::string_view, json::error_code&) { return true; }
+  bool on_int64(std::int64_t, json::string_view, json::error_code&) { return scalar(JsonKind::kNumber); }
+  bool on_uint64(std::uint64_t, json::string_view, json::error_code&) { return scalar(JsonKind::kNumber); }
+  bool on_double(double, json::string_view, json::error_code&) { return scalar(JsonKind::kNumber); }
+  bool on_bool(bool b, json::error_code&) {
+    scalar(JsonKind::kBool);
+    if (depth_ == 1) members.back().flag = b;
+    return true;
+  }
+  bool on_null(json::error_code&) { return scalar(JsonKind::kNull); }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+ private:
+  // Records the kind of a value that starts at the current depth.
+  void value(JsonKind kind) {
+    if (depth_ == 1) {
+      members.back().kind = kind;
+    } else if (depth_ == 2 && in_meta_ && problem.empty()) {
+      problem = fmt::format("meta.{}: expected a string, got {}", meta.back().first, kind_name(kind));
+    }
+  }
+  bool scalar(JsonKind kind) {
+    value(kind);
+    return true;
+  }
+
+  int depth_ = 0;
+  bool in_meta_ = false;
+  std::string key_;
+  std::string buf_;
+};
+
+struct Rejection {
+  std::string reason;
+};
+
+const Member* find(const std::vector<Member>& ms, std::string_view key) {
+  for (const Member& m : ms) {
+    if (m.key == key) return &m;
+  }
+  return nullptr;
+}
+
+std::string got(const Member& m) {
+  return fmt::format("got {}", kind_name(m.kind));
+}
+
+// Validates one schema field; returns an empty string on success.
+std::string check_field(const FieldSpec& spec, const Member* m, FieldValue* out) {
+  const std::string_view name = spec.name;
+  if (m == nullptr) return fmt::format("{}: missing", name);
+  auto want_string = [&](std::string_view example) -> std::string {
+    if (m->kind == JsonKind::kString) return {};
+    return fmt::format("{}: expected a string such as {}, {}", name, example, got(*m));
+  };
+  switch (spec.kind) {
+    case FieldKind::kIdent: {
+      if (auto e = want_string("\"s-001\""); !e.empty()) return e;
+      if (auto st = check_ident(m->text); !st.ok()) return fmt::format("{}: {}", name, st.message());
+      out->s = m->text;
+      return {};
+    }
+    case FieldKind::kParty: {
+      if (auto e = want_string("\"streamer:s1\""); !e.empty()) return e;
+      const auto colon = m->text.find(':');
+      const std::string_view kind = std::string_view(m->text).substr(0, colon);
+      if (colon == std::string::npos || (kind != "streamer" && kind != "agency") ||
+          !check_ident(std::string_view(m->text).substr(colon + 1)).ok()) {
+        return fmt::format("{}: \"{}\" is not a party such as \"streamer:s1\" or \"agency:a1\"", name,
+                           m->text);
+      }
+      out->s = m->text;
+      return {};
+    }
+    case FieldKind::kAccount: {
+      if (auto e = want_string("\"@agency:a1:cps\""); !e.empty()) return e;
+      const std::string& t = m->text;
+      if (t.size() > kMaxAccountBytes) {
+        return fmt::format("{}: account name is {} bytes; at most {}", name, t.size(), kMaxAccountBytes);
+      }
+      bool ok = t.size() >= 2 && t[0] == '@' && t[1] != ':' && t.back() != ':';
+      for (std::size_t i = 1; ok && i < t.size(); ++i) {
+        const char c = t[i];
+        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+             c == '-' || c == '.' || (c == ':' && t[i - 1] != ':');
+      }
+      if (!ok) return fmt::format("{}: \"{}\" is not an account such as \"@agency:a1:cps\"", name, t);
+      out->s = t;
+      return {};
+    }
+    case FieldKind::kMoney: {
+      if (auto e = want_string("\"199.00\""); !e.empty()) return e;
+      auto v = parse_money(m->text);
+      if (!v) return fmt::format("{}: {}", name, v.message());
+      out->i = *v;
+      return {};
+    }
+    case FieldKind::kPercent: {
+      if (auto e = want_string("\"20%\""); !e.empty()) return e;
+      auto v = parse_percent(m->text);
+      if (!v) return fmt::format("{}: {}", name, v.message());
+      // At most 4 decimals, so percent x 10^4 is an exact integer.
+      out->i = static_cast<std::int64_t>(Int128{v->num} * kPercentScale / v->den);
+      return {};
+    }
+    case FieldKind::kBool:
+      if (m->kind != JsonKind::kBool) return fmt::format("{}: expected true or false, {}", name, got(*m));
+      out->i = m->flag ? 1 : 0;
+      return {};
+    case FieldKind::kEnum: {
+      std::string choices;
+      for (auto v : spec.values) choices += fmt::format("{}{}", choices.empty() ? "" : ", ", v);
+      if (auto e = want_string(fmt::format("\"{}\"", spec.values[0])); !e.empty()) return e;
+      for (std::size_t i = 0; i < spec.values.size(); ++i) {
+        if (spec.values[i] == m->text) {
+          out->i = static_cast<std::int64_t>(i);
+          out->s = m->text;
+          return {};
+        }
+      }
+      return fmt::format("{}: \"{}\" is not one of {}", name, m->text, choices);
+    }
+    case FieldKind::kText:
+      if (auto e = want_string("\"some text\""); !e.empty()) return e;
+      if (m->text.empty()) return fmt::format("{}: is empty", name);
+      out->s = m->text;
+      return {};
+    case FieldKind::kInt:
+    case FieldKind::kTime:
+    case FieldKind::kSha256:
+      // Only rules.published has these, and it is never accepted from a line.
+      return fmt::format("{}: not accepted in an appended event", name);
+  }
+  return fmt::format("{}: unsupported field", name);
+}
+
+// Preconditions that need no ledger state.
+std::string check_stateless(const Event& e) {
+  auto positive = [&](std::string_view field) -> std::string {
+    const int i = field_index(e.type, field);
+    if (e.field(i).i <= 0) {
+      return fmt::format("{}: must be greater than 0, got \"{}\"", field, format_money(e.field(i).i));
+    }
+    return {};
+  };
+  switch (e.type) {
+    case EventType::kOrderPaid:
+    case EventType::kOrderRefunded:
+    case EventType::kWithdrawalRequested:
+      return positive("amount");
+    case EventType::kVtaskCreated:
+      return positive("price");
+    case EventType::kAdjustment: {
+      if (auto r = positive("amount"); !r.empty()) return r;
+      if (e.field(0).s == e.field(1).s)
+        return fmt::format("to: must differ from from (both {})", e.field(0).s);
+      return {};
+    }
+    case EventType::kPlanCreated: {
+      const bool directed = e.field(2).s == "directed";
+      if (directed && !e.field(4).present)
+        return "approval: missing (directed plans need \"auto\" or \"manual\")";
+      if (!directed && e.field(4).present) return "approval: must be absent for general plans";
+      return {};
+    }
+    default:
+      return {};
+  }
+}
+
+std::string validate(const LineHandler& h, Event* e) {
+  const Member* id = find(h.members, "id");
+  if (id == nullptr) return "id: missing";
+  if (id->kind != JsonKind::kString) return fmt::format("id: expected a string, {}", got(*id));
+  if (auto st = check_ident(id->text); !st.ok()) return fmt::format("id: {}", st.message());
+  e->id = id->text;
+  if (!h.problem.empty()) return h.problem;
+
+  const Member* type = find(h.members, "type");
+  if (type == nullptr) return "type: missing";
+  if (type->kind != JsonKind::kString) return fmt::format("type: expected a string, {}", got(*type));
+  const auto t = event_type_from_name(type->text);
+  if (!t) return fmt::format("type: unknown event type \"{}\"", type->text);
+  if (*t == EventType::kRulesPublished) {
+    return "type: rules.published events are written only by 'fenzhang rules publish'";
+  }
+  e->type = *t;
+
+  const Member* at = find(h.members, "at");
+  if (at == nullptr) return "at: missing";
+  if (at->kind != JsonKind::kString) return fmt::format("at: expected a string, {}", got(*at));
+  auto at_us = parse_rfc3339(at->text);
+  if (!at_us) return fmt::format("at: {}", at_us.message());
+  e->at_us = *at_us;
+
+  if (const Member* meta = find(h.members, "meta"); meta != nullptr) {
+    if (meta->kind != JsonKind::kObject)
+      return fmt::format("meta: expected an object of strings, {}", got(*meta));
+    e->meta = h.meta;
+    std::sort(e->meta.begin(), e->meta.end());
+  }
+
+  const EventSpec& spec = spec_of(e->type);
+  e->fields.assign(spec.fields.size(), FieldValue{});
+  for (std::size_t i = 0; i < spec.fields.size(); ++i) {
+    const FieldSpec& fs = spec.fields[i];
+    const Member* m = find(h.members, fs.name);
+    if (m == nullptr && fs.optional) {
+      e->fields[i].present = false;
+      continue;
+    }
+    if (auto r = check_field(fs, m, &e->fields[i]); !r.empty()) return r;
+  }
+  for (const Member& m : h.members) {
+    if (m.key == "id" || m.key == "type" || m.key == "at" || m.key == "meta") continue;
+    if (field_index(e->type, m.key) < 0) return fmt::format("{}: unknown field for {}", m.key, spec.name);
+  }
+  return check_stateless(*e);
+}
+
+}  // namespace
+
+LineResult parse_event_line(std::string_view line) {
+  LineResult out;
+  out.id = "-";
+  if (line.size() > kMaxEventLineBytes) {
+    out.reason =
+        fmt::format("line is {} bytes; an event line has at most {}", line.size(), kMaxEventLineBytes);
+    return out;
+  }
+  json::parse_options opts;
+  opts.max_depth = 8;
+  json::basic_parser<LineHandler> parser(opts);
+  json::error_code ec;
+  const std::size_t n = parser.write_some(false, line.data(), line.size(), ec);
+  if (ec) {
+    out.reason = fmt::format("not valid JSON: {} at byte {}", ec.message(), n + 1);
+    return out;
+  }
+  const LineHandler& h = parser.handler();
+  if (!h.top_is_object) {
+    out.reason = "not a JSON object";
+    return out;
+  }
+  Event e;
+  std::string reason = validate(h, &e);
+  if (!e.id.empty()) out.id = e.id;
+  if (!reason.empty()) {
+    out.reason = std::move(reason);
+    return out;
+  }
+  out.event = std::move(e);
+  return out;
+}
+
+std::string event_to_json(const Event& e, OffsetSec offset) {
+  json::object o;
+  o["id"] = e.id;
+  o["type"] = spec_of(e.type).name;
+  o["at"] = format_time(e.at_us, offset);
+  const EventSpec& spec = spec_of(e.type);
+  for (std::size_t i = 0; i < spec.fields.size(); ++i) {
+    const FieldSpec& fs = spec.fields[i];
+    const FieldValue& v = e.fields[i];
+    if (!v.present) continue;
+    switch (fs.kind) {
+      case FieldKind::kMoney:
+        o[fs.name] = format_money(v.i);
+        break;
+      case FieldKind::kPercent:
+        o[fs.name] = format_ratio(*make_rational(v.i, kPercentScale));
+        break;
+      case FieldKind::kBool:
+        o[fs.name] = v.i != 0;
+        break;
+      case FieldKind::kInt:
+        o[fs.name] = v.i;
+        break;
+      case FieldKind::kTime:
+        o[fs.name] = format_time(v.i, offset);
+        break;
+      default:
+        o[fs.name] = v.s;
+        break;
+    }
+  }
+  if (!e.meta.empty()) {
+    json::object m;
+    for (const auto& [k, v] : e.meta) m[k] = v;
+    o["meta"] = std::move(m);
+  }
+  return json::serialize(o);
+}
+
+}  // namespace fz

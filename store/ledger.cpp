@@ -1,0 +1,235 @@
+#include "store/ledger.hpp"
+
+#include <fcntl.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "store/codec.hpp"
+
+namespace fz {
+namespace {
+
+constexpr std::string_view kCfNames[kCfCount] = {
+    format::kCfEvents,   format::kCfIds,      format::kCfMeta,   format::kCfPostings,
+    format::kCfAccounts, format::kCfEntities, format::kCfTargets};
+
+rocksdb::Options db_options() {
+  rocksdb::Options o;
+  o.create_if_missing = true;
+  o.create_missing_column_families = true;
+  o.track_and_verify_wals_in_manifest = true;  // a lost or truncated WAL is an error, not silent loss
+  o.paranoid_checks = true;
+  o.unordered_write = false;
+  o.max_background_jobs = 2;
+  o.keep_log_file_num = 4;
+  o.max_open_files = 512;
+  return o;
+}
+
+rocksdb::ColumnFamilyOptions cf_options(std::string_view name) {
+  rocksdb::ColumnFamilyOptions o;
+  rocksdb::BlockBasedTableOptions t;
+  if (name == format::kCfIds) {
+    // Point lookups by id on every append: a bloom filter keeps misses (new ids) off the disk.
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
+    t.whole_key_filtering = true;
+  }
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  o.write_buffer_size = 64 << 20;
+  return o;
+}
+
+Status from_rocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  return make_error(fmt::format("{}: {}", what, s.ToString()));
+}
+
+// Takes the single-writer lock, recording our pid for the error the next writer sees.
+Result<int> take_writer_lock(const std::string& dir) {
+  const std::string path = dir + "/fenzhang.lock";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return make_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char buf[32] = {};
+    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    ::close(fd);
+    const std::string pid = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("unknown");
+    return make_error(fmt::format("ledger {} is locked by another fenzhang process (pid {})", dir, pid));
+  }
+  const std::string pid = std::to_string(::getpid());
+  if (::ftruncate(fd, 0) != 0 ||
+      ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    ::close(fd);
+    return make_error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+  }
+  return fd;
+}
+
+}  // namespace
+
+bool split_stored_value(std::string_view value, std::string_view* record, format::Hash* hash) {
+  if (value.size() < format::kHashBytes) return false;
+  *record = value.substr(0, value.size() - format::kHashBytes);
+  std::memcpy(hash->data(), value.data() + record->size(), format::kHashBytes);
+  return true;
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& dir, Access access) {
+  std::unique_ptr<Ledger> l(new Ledger());
+  l->dir_ = dir;
+  l->access_ = access;
+  std::error_code ec;
+  if (access == Access::kWrite) {
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return make_error(fmt::format("cannot create ledger directory {}: {}", dir, ec.message()));
+    auto fd = take_writer_lock(dir);
+    if (!fd) return fd.error();
+    l->lock_fd_ = *fd;
+  } else if (!std::filesystem::exists(dir + "/CURRENT", ec)) {
+    return make_error(fmt::format("no ledger at {} (append events or publish rules to create one)", dir));
+  }
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options(""));
+  for (auto name : kCfNames) cfs.emplace_back(std::string(name), cf_options(name));
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Options opts = db_options();
+  rocksdb::Status s = access == Access::kWrite ? rocksdb::DB::Open(opts, dir, cfs, &handles, &raw)
+                                               : rocksdb::DB::OpenForReadOnly(opts, dir, cfs, &handles, &raw);
+  if (!s.ok()) return make_error(fmt::format("cannot open ledger {}: {}", dir, s.ToString()));
+  l->db_.reset(raw);
+  // handles[0] is the default family, unused; keep ours in Cf order.
+  l->db_->DestroyColumnFamilyHandle(handles[0]);
+  l->handles_.assign(handles.begin() + 1, handles.end());
+
+  if (access == Access::kWrite) {
+    std::string v;
+    s = l->db_->Get(rocksdb::ReadOptions(), l->cf(Cf::kMeta), std::string(format::kMetaFormat), &v);
+    if (s.IsNotFound()) {
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      FZ_TRY(from_rocks(l->db_->Put(wo, l->cf(Cf::kMeta), std::string(format::kMetaFormat),
+                                    std::string(format::kMetaFormatValue)),
+                        "cannot initialise ledger"));
+    } else if (!s.ok() || v != format::kMetaFormatValue) {
+      return make_error(fmt::format("{} is not a fenzhang ledger of a format this build reads", dir));
+    }
+  }
+  FZ_TRY(l->load_head());
+  return l;
+}
+
+Ledger::~Ledger() {
+  if (db_) {
+    if (access_ == Access::kWrite) {
+      // Leave the memtables in SST files so that readers do not replay a long WAL at open.
+      rocksdb::FlushOptions fo;
+      std::vector<rocksdb::ColumnFamilyHandle*> all(handles_.begin(), handles_.end());
+      (void)db_->Flush(fo, all);
+    }
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    (void)db_->Close();
+    db_.reset();
+  }
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+Status Ledger::load_head() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(Cf::kEvents)));
+  it->SeekToLast();
+  if (!it->Valid()) {
+    FZ_TRY(from_rocks(it->status(), "cannot read the event log"));
+    head_seq_ = 0;
+    head_hash_ = format::Hash{};
+    return Status::Ok();
+  }
+  std::string_view record;
+  if (!format::parse_seq_key(std::string_view(it->key().data(), it->key().size()), &head_seq_) ||
+      !split_stored_value(std::string_view(it->value().data(), it->value().size()), &record, &head_hash_)) {
+    return make_error(
+        fmt::format("ledger {}: the last event log entry is malformed; run 'fenzhang verify'", dir_));
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<std::uint64_t>> Ledger::seq_of(std::string_view id) const {
+  std::string v;
+  const rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), cf(Cf::kIds), rocksdb::Slice(id.data(), id.size()), &v);
+  if (s.IsNotFound()) return std::optional<std::uint64_t>{};
+  if (!s.ok()) return make_error(fmt::format("cannot read the id index: {}", s.ToString()));
+  std::uint64_t seq = 0;
+  if (!format::parse_seq_key(v, &seq))
+    return make_error(fmt::format("id index entry for {} is malformed", id));
+  return std::optional<std::uint64_t>{seq};
+}
+
+Result<std::optional<std::string>> Ledger::raw_event(std::uint64_t seq) const {
+  std::string v;
+  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Cf::kEvents), format::seq_key(seq), &v);
+  if (s.IsNotFound()) return std::optional<std::string>{};
+  if (!s.ok()) return make_error(fmt::format("cannot read event {}: {}", seq, s.ToString()));
+  return std::optional<std::string>{std::move(v)};
+}
+
+Result<StoredEvent> Ledger::read(std::uint64_t seq) const {
+  auto raw = raw_event(seq);
+  if (!raw) return raw.error();
+  if (!raw->has_value()) return make_error(fmt::format("event {} is not in the log", seq));
+  StoredEvent out;
+  out.seq = seq;
+  std::string_view record;
+  if (!split_stored_value(**raw, &record, &out.hash))
+    return make_error(fmt::format("event {} is malformed", seq));
+  out.record.assign(record);
+  auto e = decode_event(out.record);
+  if (!e) return make_error(fmt::format("event {}: {}", seq, e.message()));
+  out.event = std::move(*e);
+  return out;
+}
+
+Status Ledger::scan(std::uint64_t first_seq, std::uint64_t last_seq,
+                    const std::function<Status(const StoredEvent&)>& fn) const {
+  rocksdb::ReadOptions ro;
+  ro.verify_checksums = true;
+  ro.readahead_size = 2 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(Cf::kEvents)));
+  StoredEvent se;
+  for (it->Seek(format::seq_key(first_seq)); it->Valid(); it->Next()) {
+    if (!format::parse_seq_key(std::string_view(it->key().data(), it->key().size()), &se.seq)) {
+      return make_error("event log key is malformed");
+    }
+    if (se.seq > last_seq) break;
+    std::string_view record;
+    if (!split_stored_value(std::string_view(it->value().data(), it->value().size()), &record, &se.hash)) {
+      return make_error(fmt::format("event {} is malformed", se.seq));
+    }
+    se.record.assign(record);
+    auto e = decode_event(se.record);
+    if (!e) return make_error(fmt::format("event {}: {}", se.seq, e.message()));
+    se.event = std::move(*e);
+    FZ_TRY(fn(se));
+  }
+  return from_rocks(it->status(), "cannot read the event log");
+}
+
+Status Ledger::commit(rocksdb::WriteBatch& batch, std::uint64_t new_head_seq,
+                      const format::Hash& new_head_hash) {
+  if (access_ != Access::kWrite) return make_error("ledger is open read-only");
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  FZ_TRY(from_rocks(db_->Write(wo, &batch), fmt::format("cannot write to ledger {}", dir_)));
+  head_seq_ = new_head_seq;
+  head_hash_ = new_head_hash;
+  return Status::Ok();
+}
+
+}  // namespace fz

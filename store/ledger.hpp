@@ -1,0 +1,85 @@
+// Ledger: the RocksDB database that holds one fenzhang ledger (layout in store/format.hpp).
+//
+// A Ledger opened for writing holds an exclusive advisory lock on DIR/fenzhang.lock for its whole life,
+// so there is one writer per ledger directory; read-only Ledgers take no lock and see the state as of
+// the moment they opened. Every change is written by commit(): one WriteBatch, synced, so a batch of
+// events and the projection changes it causes become durable together or not at all.
+//
+// A Ledger is used from one thread at a time. Column family handles and the DB pointer are owned by the
+// Ledger and valid until it is destroyed.
+#pragma once
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "store/event.hpp"
+#include "store/format.hpp"
+
+namespace fz {
+
+enum class Cf : std::uint8_t { kEvents, kIds, kMeta, kPostings, kAccounts, kEntities, kTargets };
+inline constexpr int kCfCount = 7;
+
+struct StoredEvent {
+  std::uint64_t seq = 0;
+  std::string record;  // canonical bytes (store/format.hpp)
+  format::Hash hash{};
+  Event event;
+};
+
+class Ledger {
+ public:
+  enum class Access { kRead, kWrite };
+
+  // Opens (for kWrite: creating if missing) the ledger in `dir`.
+  static Result<std::unique_ptr<Ledger>> open(const std::string& dir, Access access);
+  ~Ledger();
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  const std::string& dir() const { return dir_; }
+  bool writable() const { return access_ == Access::kWrite; }
+  std::uint64_t head_seq() const { return head_seq_; }
+  const format::Hash& head_hash() const { return head_hash_; }
+
+  // The sequence number stored under an event id, if any.
+  Result<std::optional<std::uint64_t>> seq_of(std::string_view id) const;
+  // The raw stored value (record ‖ hash) of a sequence number, if any.
+  Result<std::optional<std::string>> raw_event(std::uint64_t seq) const;
+  // Reads and decodes one event.
+  Result<StoredEvent> read(std::uint64_t seq) const;
+  // Calls fn for events from `first_seq` up to `last_seq` (inclusive) in order; stops at the first error.
+  Status scan(std::uint64_t first_seq, std::uint64_t last_seq,
+              const std::function<Status(const StoredEvent&)>& fn) const;
+
+  // Writes `batch` atomically with sync=true; afterwards the head is (new_head_seq, new_head_hash).
+  Status commit(rocksdb::WriteBatch& batch, std::uint64_t new_head_seq, const format::Hash& new_head_hash);
+
+  rocksdb::DB* db() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* cf(Cf which) const { return handles_[static_cast<std::size_t>(which)]; }
+
+ private:
+  Ledger() = default;
+  Status load_head();
+
+  std::string dir_;
+  Access access_ = Access::kRead;
+  int lock_fd_ = -1;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::uint64_t head_seq_ = 0;
+  format::Hash head_hash_{};
+};
+
+// Splits a stored value into its record and hash; false if it is too short to hold a hash.
+bool split_stored_value(std::string_view value, std::string_view* record, format::Hash* hash);
+
+}  // namespace fz

@@ -1,0 +1,147 @@
+#include "tools/append_job.hpp"
+
+#include <fmt/format.h>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "store/event_json.hpp"
+
+namespace fz {
+namespace {
+
+struct ParsedLine {
+  std::uint64_t line = 0;
+  LineResult result;
+};
+
+struct Chunk {
+  std::size_t input = 0;
+  std::vector<ParsedLine> lines;
+  bool end_of_input = false;
+};
+
+// A bounded single-producer single-consumer queue: parsing runs ahead of writing by at most `cap` chunks.
+class ChunkQueue {
+ public:
+  explicit ChunkQueue(std::size_t cap) : cap_(cap) {}
+  void push(Chunk c) {
+    std::unique_lock lock(mu_);
+    not_full_.wait(lock, [&] { return q_.size() < cap_ || closed_; });
+    if (closed_) return;
+    q_.push_back(std::move(c));
+    not_empty_.notify_one();
+  }
+  std::optional<Chunk> pop() {
+    std::unique_lock lock(mu_);
+    not_empty_.wait(lock, [&] { return !q_.empty() || done_; });
+    if (q_.empty()) return std::nullopt;
+    Chunk c = std::move(q_.front());
+    q_.pop_front();
+    not_full_.notify_one();
+    return c;
+  }
+  void finish() {
+    std::lock_guard lock(mu_);
+    done_ = true;
+    not_empty_.notify_all();
+  }
+  void close() {  // the consumer gives up: unblock the producer
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    not_full_.notify_all();
+  }
+
+ private:
+  std::size_t cap_;
+  std::mutex mu_;
+  std::condition_variable not_full_, not_empty_;
+  std::deque<Chunk> q_;
+  bool done_ = false;
+  bool closed_ = false;
+};
+
+constexpr std::size_t kLinesPerChunk = 4096;
+
+void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q) {
+  std::string line;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    Chunk chunk{i, {}, false};
+    chunk.lines.reserve(kLinesPerChunk);
+    std::uint64_t line_no = 0;
+    while (std::getline(*inputs[i].in, line)) {
+      ++line_no;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines carry no event
+      chunk.lines.push_back(ParsedLine{line_no, parse_event_line(line)});
+      if (chunk.lines.size() == kLinesPerChunk) {
+        q.push(std::move(chunk));
+        chunk = Chunk{i, {}, false};
+        chunk.lines.reserve(kLinesPerChunk);
+      }
+    }
+    chunk.end_of_input = true;
+    q.push(std::move(chunk));
+  }
+  q.finish();
+}
+
+}  // namespace
+
+Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std::vector<AppendInput>& inputs,
+                                const AppendOptions& options,
+                                const std::function<void(const LineRejection&)>& on_reject) {
+  AppendReport report;
+  Appender appender(ledger, projector);
+  ChunkQueue queue(4);
+  std::thread producer([&] { produce(inputs, queue); });
+
+  std::optional<Error> failure;
+  std::uint64_t file_rejected = 0, file_duplicates = 0;
+  auto commit = [&]() -> bool {
+    const std::size_t n = appender.staged();
+    if (Status s = appender.commit(); !s.ok()) {
+      failure = s.error();
+      return false;
+    }
+    report.appended += n;
+    return true;
+  };
+
+  while (auto chunk = queue.pop()) {
+    if (failure) continue;  // drain so the producer can finish
+    const std::string& file = inputs[chunk->input].name;
+    for (ParsedLine& pl : chunk->lines) {
+      std::string reason = pl.result.reason;
+      Disposition d = Disposition::kRejected;
+      if (pl.result.event) d = appender.stage(std::move(*pl.result.event), &reason);
+      if (d == Disposition::kDuplicate) {
+        ++file_duplicates;
+      } else if (d == Disposition::kRejected) {
+        ++file_rejected;
+        on_reject(LineRejection{file, pl.line, pl.result.id, reason});
+      }
+      if (!options.atomic && appender.staged() >= options.batch_events && !commit()) break;
+    }
+    if (!chunk->end_of_input || failure) continue;
+    if (options.atomic && file_rejected > 0) {
+      report.notes.push_back(fmt::format("{}: nothing appended (--atomic): {} line{} rejected", file,
+                                         file_rejected, file_rejected == 1 ? "" : "s"));
+      appender.discard();
+    } else if (!commit()) {
+      continue;
+    } else {
+      report.duplicates += file_duplicates;
+    }
+    report.rejected += file_rejected;
+    file_rejected = file_duplicates = 0;
+  }
+  queue.close();
+  producer.join();
+  if (failure) return *failure;
+  return report;
+}
+
+}  // namespace fz

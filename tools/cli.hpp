@@ -1,0 +1,38 @@
+// Shared pieces of the fenzhang command line: global options, output formats, exit codes.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <string>
+
+namespace fz::cli {
+
+// Exit codes (SPEC section 8).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRejected = 1;  // input rejected, check failed, or the ledger could not be used
+inline constexpr int kExitUsage = 2;
+
+enum class Format { kTable, kJson, kCsv };
+
+struct Globals {
+  std::string db;           // --db, else $FENZHANG_DB, else ./fenzhang.db
+  std::string format_name;  // --format; empty = table on a terminal, json otherwise
+  Format format() const;
+  std::string db_dir() const;
+};
+
+// Every subcommand registers itself with a callback returning its exit code.
+using Runner = std::function<int()>;
+struct Command {
+  CLI::App* app;
+  Runner run;
+};
+
+void add_append(CLI::App& app, Globals& g, std::vector<Command>& out);
+void add_verify(CLI::App& app, Globals& g, std::vector<Command>& out);
+
+// Prints "error: msg" to stderr and returns kExitRejected.
+int fail(const std::string& message);
+
+}  // namespace fz::cli
