@@ -71,7 +71,7 @@ class LineHandler {
   bool on_object_begin(json::error_code&) {
     if (depth_ == 0) top_is_object = true;
     value(JsonKind::kObject);
-    if (depth_ == 1 && !members.empty() && members.back().key == "meta") in_meta_ = true;
+    if (member_level() && members.back().key == "meta") in_meta_ = true;
     ++depth_;
     return true;
   }
@@ -86,7 +86,7 @@ class LineHandler {
   }
   bool on_string(json::string_view s, std::size_t, json::error_code&) {
     buf_.append(s.data(), s.size());
-    if (depth_ == 1) {
+    if (member_level()) {
       value(JsonKind::kString);
       members.back().text = std::move(buf_);
     } else if (depth_ == 2 && in_meta_) {
@@ -103,7 +103,7 @@ class LineHandler {
   }
   bool on_key(json::string_view s, std::size_t, json::error_code&) {
     key_.append(s.data(), s.size());
-    if (depth_ == 1) {
+    if (depth_ == 1 && top_is_object) {
       if (problem.empty() &&
           std::any_of(members.begin(), members.end(), [&](const Member& m) { return m.key == key_; })) {
         problem = fmt::format("{}: appears twice", key_);
@@ -125,7 +125,7 @@ class LineHandler {
   bool on_double(double, json::string_view, json::error_code&) { return scalar(JsonKind::kNumber); }
   bool on_bool(bool b, json::error_code&) {
     scalar(JsonKind::kBool);
-    if (depth_ == 1) members.back().flag = b;
+    if (member_level()) members.back().flag = b;
     return true;
   }
   bool on_null(json::error_code&) { return scalar(JsonKind::kNull); }
@@ -134,8 +134,10 @@ class LineHandler {
 
  private:
   // Records the kind of a value that starts at the current depth.
+  // True while reading the members of a top-level object (not the elements of a top-level array).
+  bool member_level() const { return depth_ == 1 && top_is_object && !members.empty(); }
   void value(JsonKind kind) {
-    if (depth_ == 1) {
+    if (member_level()) {
       members.back().kind = kind;
     } else if (depth_ == 2 && in_meta_ && problem.empty()) {
       problem = fmt::format("meta.{}: expected a string, got {}", meta.back().first, kind_name(kind));
