@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -96,6 +97,17 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& dir, Access acce
     return make_error(fmt::format("no ledger at {} (append events or publish rules to create one)", dir));
   }
 
+  if (access == Access::kRead) {
+    // A writer killed while creating the ledger can leave some column families missing; it finishes
+    // them at its next open. Until then there are no events to read.
+    std::vector<std::string> existing;
+    (void)rocksdb::DB::ListColumnFamilies(db_options(), dir, &existing);
+    for (auto name : kCfNames) {
+      if (std::find(existing.begin(), existing.end(), name) == existing.end()) {
+        return make_error(fmt::format("ledger {} is not fully created yet (no events); append to it first", dir));
+      }
+    }
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options(""));
   for (auto name : kCfNames) cfs.emplace_back(std::string(name), cf_options(name));
