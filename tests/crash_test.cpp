@@ -64,7 +64,10 @@ TEST_CASE("SIGKILL during appends never loses an acknowledged batch nor leaves a
     }
     int ack_fd = -1;
     const pid_t pid = spawn_writer(db, &ack_fd);
-    std::this_thread::sleep_for(std::chrono::microseconds(5000 + rng() % 80000));
+    // Wait until the writer has opened the ledger, then kill it at a random moment of its appends.
+    std::uint64_t ready = 0;
+    REQUIRE(::read(ack_fd, &ready, sizeof ready) == static_cast<ssize_t>(sizeof ready));
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 40000));
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
@@ -84,7 +87,8 @@ TEST_CASE("SIGKILL during appends never loses an acknowledged batch nor leaves a
     CHECK(report->events == head);
     // The log is exactly what was sent, in order.
     Status s = (*ledger)->scan(1, head, [](const StoredEvent& se) -> Status {
-      if (se.event.id != fmt::format("c-{}", se.seq)) return make_error(fmt::format("seq {} holds {}", se.seq, se.event.id));
+      if (se.event.id != fmt::format("c-{}", se.seq))
+        return make_error(fmt::format("seq {} holds {}", se.seq, se.event.id));
       return Status::Ok();
     });
     CHECK_MESSAGE(s.ok(), s.message());

@@ -13,6 +13,9 @@ int main(int argc, char** argv) {
   auto ledger = Ledger::open(argv[1], Ledger::Access::kWrite);
   if (!ledger) return 3;
   Appender appender(**ledger, nullptr);
+  // First message: opened, nothing new acknowledged yet.
+  const std::uint64_t opened = (*ledger)->head_seq();
+  if (::write(STDOUT_FILENO, &opened, sizeof opened) != static_cast<ssize_t>(sizeof opened)) return 6;
   for (;;) {
     const std::uint64_t first = (*ledger)->head_seq() + 1;
     std::string reason;

@@ -1,0 +1,302 @@
+#include "engine/state.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/money.hpp"
+
+namespace fz::engine {
+namespace {
+
+const std::string& str(const Event& e, std::string_view field) {
+  return e.field(field_index(e.type, field)).s;
+}
+std::int64_t num(const Event& e, std::string_view field) {
+  return e.field(field_index(e.type, field)).i;
+}
+
+}  // namespace
+
+EntityState::EntityState() = default;
+
+void EntityState::attach(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+  agencies.attach(db, cf);
+  streamers.attach(db, cf);
+  payouts.attach(db, cf);
+  plans.attach(db, cf);
+  applications.attach(db, cf);
+  orders.attach(db, cf);
+  tasks.attach(db, cf);
+}
+
+Status EntityState::check_and_apply(const Event& e) {
+  switch (e.type) {
+    case EventType::kAgencyContracted:
+      return agency_contracted(e);
+    case EventType::kStreamerSigned:
+      return streamer_signed(e);
+    case EventType::kStreamerReleased:
+      return streamer_released(e);
+    case EventType::kPayoutBound:
+      payouts.put(str(e, "party"), Payout{str(e, "alipay"), num(e, "verified") != 0});
+      return Status::Ok();
+    case EventType::kPlanCreated:
+      return plan_created(e);
+    case EventType::kPlanApplied:
+      return plan_applied(e);
+    case EventType::kPlanApproved:
+      return plan_decided(e, true);
+    case EventType::kPlanRejected:
+      return plan_decided(e, false);
+    case EventType::kOrderPaid:
+      return order_paid(e);
+    case EventType::kOrderConfirmed:
+      return order_confirmed(e);
+    case EventType::kOrderRefunded:
+      return order_refunded(e);
+    case EventType::kVtaskCreated:
+      return vtask_created(e);
+    case EventType::kVtaskConfirmed:
+      return vtask_ended(e, true);
+    case EventType::kVtaskCancelled:
+      return vtask_ended(e, false);
+    case EventType::kWithdrawalRequested:
+    case EventType::kAdjustment:
+    case EventType::kRulesPublished:
+      return Status::Ok();  // no entity preconditions (SPEC 3); rules decide withdrawals
+  }
+  return make_error("unknown event type");
+}
+
+TimeUs EntityState::terms_time(const Event& e) {
+  switch (e.type) {
+    case EventType::kOrderConfirmed:
+    case EventType::kOrderRefunded:
+      if (const Order* o = orders.find(str(e, "order"))) return o->paid_at;
+      return e.at_us;
+    case EventType::kVtaskConfirmed:
+    case EventType::kVtaskCancelled:
+      if (const Task* t = tasks.find(str(e, "task"))) return t->created_at;
+      return e.at_us;
+    default:
+      return e.at_us;
+  }
+}
+
+Status EntityState::agency_contracted(const Event& e) {
+  const std::string& id = str(e, "agency");
+  if (const Agency* a = agencies.find(id)) {
+    return make_error(
+        fmt::format("agency {} is already contracted (since {})", id, format_time(a->contracted_at)));
+  }
+  agencies.put(id, Agency{e.at_us});
+  return Status::Ok();
+}
+
+Status EntityState::streamer_signed(const Event& e) {
+  const std::string& id = str(e, "streamer");
+  const std::string& agency = str(e, "agency");
+  if (agencies.find(agency) == nullptr) {
+    return make_error(fmt::format("agency {} has no contract; record agency.contracted first", agency));
+  }
+  Streamer s;
+  if (const Streamer* cur = streamers.find(id)) s = *cur;
+  if (s.signed_now()) {
+    return make_error(fmt::format("streamer {} is already signed to agency {}; release them first", id,
+                                  s.memberships.back().agency));
+  }
+  s.memberships.push_back(Membership{agency, e.at_us, kNever});
+  streamers.put(id, std::move(s));
+  return Status::Ok();
+}
+
+Status EntityState::streamer_released(const Event& e) {
+  const std::string& id = str(e, "streamer");
+  const Streamer* cur = streamers.find(id);
+  if (cur == nullptr || !cur->signed_now())
+    return make_error(fmt::format("streamer {} is not signed to any agency", id));
+  Streamer s = *cur;
+  if (e.at_us < s.memberships.back().from_us) {
+    return make_error(fmt::format("streamer {} cannot be released at {}, before signing with {} at {}", id,
+                                  format_time(e.at_us), s.memberships.back().agency,
+                                  format_time(s.memberships.back().from_us)));
+  }
+  s.memberships.back().to_us = e.at_us;
+  streamers.put(id, std::move(s));
+  return Status::Ok();
+}
+
+Status EntityState::plan_created(const Event& e) {
+  const std::string& id = str(e, "plan");
+  if (plans.find(id) != nullptr) return make_error(fmt::format("plan {} already exists", id));
+  Plan p;
+  p.merchant = str(e, "merchant");
+  p.directed = str(e, "kind") == "directed";
+  p.rate_units = num(e, "rate");
+  const FieldValue& approval = e.field(field_index(e.type, "approval"));
+  p.approval = approval.present ? approval.s : "";
+  p.created_at = e.at_us;
+  p.effective_at = e.at_us;  // directed plans: derived with the governing timezone when read
+  plans.put(id, std::move(p));
+  return Status::Ok();
+}
+
+Status EntityState::plan_applied(const Event& e) {
+  const std::string& plan_id = str(e, "plan");
+  const std::string& streamer = str(e, "streamer");
+  const Plan* plan = plans.find(plan_id);
+  if (plan == nullptr) return make_error(fmt::format("plan {} does not exist", plan_id));
+  if (!plan->directed)
+    return make_error(
+        fmt::format("plan {} is a general plan; only directed plans take applications", plan_id));
+  const std::string key = application_key(plan_id, streamer);
+  if (const Application* a = applications.find(key)) {
+    if (a->status == ApplicationStatus::kPending) {
+      return make_error(
+          fmt::format("streamer {} already has a pending application to plan {}", streamer, plan_id));
+    }
+    if (a->status == ApplicationStatus::kApproved) {
+      return make_error(fmt::format("streamer {} is already approved for plan {}", streamer, plan_id));
+    }
+  }
+  Application a;
+  a.applied_at = e.at_us;
+  if (plan->approval == "auto") {
+    a.status = ApplicationStatus::kApproved;
+    a.decided_at = e.at_us;
+  }
+  applications.put(key, a);
+  return Status::Ok();
+}
+
+Status EntityState::plan_decided(const Event& e, bool approved) {
+  const std::string& plan_id = str(e, "plan");
+  const std::string& streamer = str(e, "streamer");
+  const std::string key = application_key(plan_id, streamer);
+  const Application* cur = applications.find(key);
+  if (cur == nullptr || cur->status != ApplicationStatus::kPending) {
+    return make_error(fmt::format("streamer {} has no pending application to plan {}", streamer, plan_id));
+  }
+  Application a = *cur;
+  a.status = approved ? ApplicationStatus::kApproved : ApplicationStatus::kRejected;
+  a.decided_at = e.at_us;
+  applications.put(key, a);
+  return Status::Ok();
+}
+
+Status EntityState::order_paid(const Event& e) {
+  const std::string& id = str(e, "order");
+  if (orders.find(id) != nullptr) return make_error(fmt::format("order {} was already paid", id));
+  Order o;
+  o.merchant = str(e, "merchant");
+  o.streamer = str(e, "streamer");
+  o.plan = str(e, "plan");
+  o.amount = num(e, "amount");
+  o.paid_at = e.at_us;
+  o.via_link = num(e, "via_link") != 0;
+  orders.put(id, std::move(o));
+  return Status::Ok();
+}
+
+Status EntityState::order_confirmed(const Event& e) {
+  const std::string& id = str(e, "order");
+  const Order* cur = orders.find(id);
+  if (cur == nullptr) return make_error(fmt::format("order {} has not been paid", id));
+  if (cur->confirmed) return make_error(fmt::format("order {} is already confirmed", id));
+  if (cur->net() == 0) return make_error(fmt::format("order {} is fully refunded", id));
+  Order o = *cur;
+  o.confirmed = true;
+  o.confirmed_at = e.at_us;
+  orders.put(id, std::move(o));
+  return Status::Ok();
+}
+
+Status EntityState::order_refunded(const Event& e) {
+  const std::string& id = str(e, "order");
+  const std::string& case_id = str(e, "case");
+  const Fen amount = num(e, "amount");
+  const Order* cur = orders.find(id);
+  if (cur == nullptr) return make_error(fmt::format("order {} has not been paid", id));
+  if (std::find(cur->cases.begin(), cur->cases.end(), case_id) != cur->cases.end()) {
+    return make_error(fmt::format("order {}: refund case {} is already recorded", id, case_id));
+  }
+  if (amount > cur->net()) {
+    return make_error(fmt::format("order {}: refund {} exceeds the {} not yet refunded", id,
+                                  format_money(amount), format_money(cur->net())));
+  }
+  Order o = *cur;
+  o.refunded += amount;
+  o.cases.push_back(case_id);
+  orders.put(id, std::move(o));
+  return Status::Ok();
+}
+
+Status EntityState::vtask_created(const Event& e) {
+  const std::string& id = str(e, "task");
+  if (tasks.find(id) != nullptr) return make_error(fmt::format("V-task {} already exists", id));
+  Task t;
+  t.merchant = str(e, "merchant");
+  t.streamer = str(e, "streamer");
+  t.kind = str(e, "kind");
+  t.price = num(e, "price");
+  t.created_at = e.at_us;
+  tasks.put(id, std::move(t));
+  return Status::Ok();
+}
+
+Status EntityState::vtask_ended(const Event& e, bool confirmed) {
+  const std::string& id = str(e, "task");
+  const Task* cur = tasks.find(id);
+  if (cur == nullptr) return make_error(fmt::format("V-task {} has not been created", id));
+  if (cur->confirmed) return make_error(fmt::format("V-task {} is already confirmed", id));
+  if (cur->cancelled) return make_error(fmt::format("V-task {} is already cancelled", id));
+  Task t = *cur;
+  if (confirmed) {
+    t.confirmed = true;
+    t.confirmed_at = e.at_us;
+  } else {
+    t.cancelled = true;
+  }
+  tasks.put(id, std::move(t));
+  return Status::Ok();
+}
+
+#define FZ_ALL_TABLES(op) \
+  agencies.op;            \
+  streamers.op;           \
+  payouts.op;             \
+  plans.op;               \
+  applications.op;        \
+  orders.op;              \
+  tasks.op
+
+void EntityState::accept_event() {
+  FZ_ALL_TABLES(accept_event());
+}
+void EntityState::reject_event() {
+  FZ_ALL_TABLES(reject_event());
+}
+void EntityState::flush(rocksdb::WriteBatch& batch) const {
+  FZ_ALL_TABLES(flush(batch));
+}
+void EntityState::committed() {
+  FZ_ALL_TABLES(committed());
+}
+void EntityState::discard() {
+  FZ_ALL_TABLES(discard());
+}
+void EntityState::reset() {
+  FZ_ALL_TABLES(reset());
+}
+
+std::string EntityState::take_io_error() {
+  for (std::string e :
+       {agencies.take_io_error(), streamers.take_io_error(), payouts.take_io_error(), plans.take_io_error(),
+        applications.take_io_error(), orders.take_io_error(), tasks.take_io_error()}) {
+    if (!e.empty()) return e;
+  }
+  return "";
+}
+
+}  // namespace fz::engine
