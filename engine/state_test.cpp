@@ -1,0 +1,183 @@
+// Engine preconditions of SPEC section 3, each with the message a user sees.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "engine/state.hpp"
+#include "store/event_json.hpp"
+
+using namespace fz;
+using namespace fz::engine;
+
+namespace {
+
+// Applies one JSON line; returns "" when accepted, else the rejection message.
+std::string try_apply(EntityState& st, const std::string& line) {
+  LineResult r = parse_event_line(line);
+  REQUIRE_MESSAGE(r.event.has_value(), r.reason);
+  Status s = st.check_and_apply(*r.event);
+  if (!s.ok()) {
+    st.reject_event();
+    return s.message();
+  }
+  st.accept_event();
+  return "";
+}
+
+std::string ev(const std::string& id, const std::string& type, const std::string& at,
+               const std::string& fields) {
+  return R"({"id":")" + id + R"(","type":")" + type + R"(","at":")" + at + R"(",)" + fields + "}";
+}
+
+}  // namespace
+
+TEST_CASE("agency and streamer preconditions") {
+  EntityState st;
+  CHECK(try_apply(st, ev("1", "streamer.signed", "2026-09-02T10:00:00+08:00",
+                         R"("streamer":"s1","agency":"a1")")) ==
+        "agency a1 has no contract; record agency.contracted first");
+  CHECK(try_apply(st, ev("2", "agency.contracted", "2026-09-01T10:00:00+08:00", R"("agency":"a1")")) == "");
+  CHECK(try_apply(st, ev("3", "agency.contracted", "2026-09-05T10:00:00+08:00", R"("agency":"a1")")) ==
+        "agency a1 is already contracted (since 2026-09-01T10:00:00+08:00)");
+  CHECK(try_apply(st, ev("4", "streamer.released", "2026-09-02T10:00:00+08:00", R"("streamer":"s1")")) ==
+        "streamer s1 is not signed to any agency");
+  CHECK(try_apply(st, ev("5", "streamer.signed", "2026-09-02T10:00:00+08:00",
+                         R"("streamer":"s1","agency":"a1")")) == "");
+  CHECK(try_apply(st, ev("6", "streamer.signed", "2026-09-03T10:00:00+08:00",
+                         R"("streamer":"s1","agency":"a1")")) ==
+        "streamer s1 is already signed to agency a1; release them first");
+  CHECK(try_apply(st, ev("7", "streamer.released", "2026-09-01T10:00:00+08:00", R"("streamer":"s1")")) ==
+        "streamer s1 cannot be released at 2026-09-01T10:00:00+08:00, before signing with a1 at "
+        "2026-09-02T10:00:00+08:00");
+  CHECK(try_apply(st, ev("8", "streamer.released", "2026-10-01T10:00:00+08:00", R"("streamer":"s1")")) == "");
+  CHECK(try_apply(st, ev("9", "streamer.signed", "2026-10-02T10:00:00+08:00",
+                         R"("streamer":"s1","agency":"a1")")) == "");
+  const Streamer* s = st.streamers.find("s1");
+  REQUIRE(s != nullptr);
+  CHECK(s->agency_at(parse_rfc3339("2026-09-15T00:00:00+08:00").value()) == "a1");
+  CHECK(s->agency_at(parse_rfc3339("2026-10-01T12:00:00+08:00").value()) == "");  // between contracts
+  CHECK(s->agency_at(parse_rfc3339("2027-01-01T00:00:00+08:00").value()) == "a1");
+  CHECK(s->agency_at(parse_rfc3339("2026-09-01T00:00:00+08:00").value()) == "");
+}
+
+TEST_CASE("plan and application preconditions") {
+  EntityState st;
+  const std::string t = "2026-10-05T15:00:00+08:00";
+  CHECK(try_apply(st, ev("1", "plan.applied", t, R"("plan":"p1","streamer":"s1")")) ==
+        "plan p1 does not exist");
+  CHECK(try_apply(st,
+                  ev("2", "plan.created", t,
+                     R"("plan":"p1","merchant":"m1","kind":"directed","rate":"20%","approval":"manual")")) ==
+        "");
+  CHECK(try_apply(
+            st, ev("3", "plan.created", t, R"("plan":"p1","merchant":"m1","kind":"general","rate":"20%")")) ==
+        "plan p1 already exists");
+  CHECK(try_apply(st, ev("4", "plan.created", t,
+                         R"("plan":"g1","merchant":"m1","kind":"general","rate":"5%")")) == "");
+  CHECK(try_apply(st, ev("5", "plan.applied", t, R"("plan":"g1","streamer":"s1")")) ==
+        "plan g1 is a general plan; only directed plans take applications");
+  CHECK(try_apply(st, ev("6", "plan.approved", t, R"("plan":"p1","streamer":"s1")")) ==
+        "streamer s1 has no pending application to plan p1");
+  CHECK(try_apply(st, ev("7", "plan.applied", t, R"("plan":"p1","streamer":"s1")")) == "");
+  CHECK(try_apply(st, ev("8", "plan.applied", t, R"("plan":"p1","streamer":"s1")")) ==
+        "streamer s1 already has a pending application to plan p1");
+  CHECK(try_apply(st, ev("9", "plan.rejected", t, R"("plan":"p1","streamer":"s1")")) == "");
+  CHECK(try_apply(st, ev("10", "plan.rejected", t, R"("plan":"p1","streamer":"s1")")) ==
+        "streamer s1 has no pending application to plan p1");
+  CHECK(try_apply(st, ev("11", "plan.applied", t, R"("plan":"p1","streamer":"s1")")) ==
+        "");  // may apply again
+  CHECK(try_apply(st, ev("12", "plan.approved", t, R"("plan":"p1","streamer":"s1")")) == "");
+  CHECK(try_apply(st, ev("13", "plan.applied", t, R"("plan":"p1","streamer":"s1")")) ==
+        "streamer s1 is already approved for plan p1");
+  // auto approval approves at once
+  CHECK(try_apply(
+            st, ev("14", "plan.created", t,
+                   R"("plan":"p2","merchant":"m1","kind":"directed","rate":"20%","approval":"auto")")) == "");
+  CHECK(try_apply(st, ev("15", "plan.applied", t, R"("plan":"p2","streamer":"s1")")) == "");
+  const Application* a = st.applications.find(EntityState::application_key("p2", "s1"));
+  REQUIRE(a != nullptr);
+  CHECK(a->status == ApplicationStatus::kApproved);
+  CHECK(try_apply(st, ev("16", "plan.approved", t, R"("plan":"p2","streamer":"s1")")) ==
+        "streamer s1 has no pending application to plan p2");
+}
+
+TEST_CASE("order preconditions") {
+  EntityState st;
+  const std::string paid =
+      R"("order":"o17","merchant":"m1","streamer":"s1","plan":"p1","amount":"42.50","via_link":true)";
+  CHECK(try_apply(st, ev("1", "order.confirmed", "2026-10-07T10:00:00+08:00", R"("order":"o17")")) ==
+        "order o17 has not been paid");
+  CHECK(try_apply(st, ev("2", "order.refunded", "2026-10-07T10:00:00+08:00",
+                         R"("order":"o17","amount":"1","case":"c1")")) == "order o17 has not been paid");
+  CHECK(try_apply(st, ev("3", "order.paid", "2026-10-06T10:00:00+08:00", paid)) == "");
+  CHECK(try_apply(st, ev("4", "order.paid", "2026-10-06T10:00:00+08:00", paid)) ==
+        "order o17 was already paid");
+  CHECK(try_apply(st, ev("5", "order.refunded", "2026-10-07T10:00:00+08:00",
+                         R"("order":"o17","amount":"30.00","case":"c1")")) == "");
+  CHECK(try_apply(st, ev("6", "order.refunded", "2026-10-07T10:00:00+08:00",
+                         R"("order":"o17","amount":"1.00","case":"c1")")) ==
+        "order o17: refund case c1 is already recorded");
+  CHECK(try_apply(st, ev("7", "order.refunded", "2026-10-07T10:00:00+08:00",
+                         R"("order":"o17","amount":"30.00","case":"c2")")) ==
+        "order o17: refund 30.00 exceeds the 12.50 not yet refunded");
+  CHECK(try_apply(st, ev("8", "order.confirmed", "2026-10-08T10:00:00+08:00", R"("order":"o17")")) == "");
+  CHECK(try_apply(st, ev("9", "order.confirmed", "2026-10-08T10:00:00+08:00", R"("order":"o17")")) ==
+        "order o17 is already confirmed");
+  CHECK(try_apply(st, ev("10", "order.refunded", "2026-10-09T10:00:00+08:00",
+                         R"("order":"o17","amount":"12.50","case":"c3")")) == "");
+  const Order* o = st.orders.find("o17");
+  REQUIRE(o != nullptr);
+  CHECK(o->net() == 0);
+  CHECK(o->refunded == 4250);
+  // A fully refunded order cannot be confirmed.
+  CHECK(
+      try_apply(
+          st,
+          ev("11", "order.paid", "2026-10-06T10:00:00+08:00",
+             R"("order":"o18","merchant":"m1","streamer":"s1","plan":"p1","amount":"5","via_link":true)")) ==
+      "");
+  CHECK(try_apply(st, ev("12", "order.refunded", "2026-10-07T10:00:00+08:00",
+                         R"("order":"o18","amount":"5","case":"c1")")) == "");
+  CHECK(try_apply(st, ev("13", "order.confirmed", "2026-10-08T10:00:00+08:00", R"("order":"o18")")) ==
+        "order o18 is fully refunded");
+}
+
+TEST_CASE("V-task preconditions and terms time") {
+  EntityState st;
+  const std::string created =
+      R"("task":"t1","merchant":"m2","streamer":"s1","kind":"showcase","price":"10000.00")";
+  CHECK(try_apply(st, ev("1", "vtask.confirmed", "2026-11-11T10:00:00+08:00", R"("task":"t1")")) ==
+        "V-task t1 has not been created");
+  CHECK(try_apply(st, ev("2", "vtask.created", "2026-11-01T10:00:00+08:00", created)) == "");
+  CHECK(try_apply(st, ev("3", "vtask.created", "2026-11-01T10:00:00+08:00", created)) ==
+        "V-task t1 already exists");
+  LineResult confirm =
+      parse_event_line(ev("4", "vtask.confirmed", "2026-11-11T10:00:00+08:00", R"("task":"t1")"));
+  CHECK(st.terms_time(*confirm.event) == parse_rfc3339("2026-11-01T10:00:00+08:00").value());
+  CHECK(try_apply(st, ev("4", "vtask.confirmed", "2026-11-11T10:00:00+08:00", R"("task":"t1")")) == "");
+  CHECK(try_apply(st, ev("5", "vtask.cancelled", "2026-11-12T10:00:00+08:00", R"("task":"t1")")) ==
+        "V-task t1 is already confirmed");
+  CHECK(try_apply(st, ev("6", "vtask.created", "2026-11-01T10:00:00+08:00",
+                         R"("task":"t2","merchant":"m2","streamer":"s1","kind":"title","price":"1.00")")) ==
+        "");
+  CHECK(try_apply(st, ev("7", "vtask.cancelled", "2026-11-12T10:00:00+08:00", R"("task":"t2")")) == "");
+  CHECK(try_apply(st, ev("8", "vtask.cancelled", "2026-11-12T10:00:00+08:00", R"("task":"t2")")) ==
+        "V-task t2 is already cancelled");
+  CHECK(try_apply(st, ev("9", "vtask.confirmed", "2026-11-12T10:00:00+08:00", R"("task":"t2")")) ==
+        "V-task t2 is already cancelled");
+}
+
+TEST_CASE("a rejected event leaves no trace, even on an entity it touched earlier in the batch") {
+  EntityState st;
+  CHECK(
+      try_apply(
+          st,
+          ev("1", "order.paid", "2026-10-06T10:00:00+08:00",
+             R"("order":"o1","merchant":"m1","streamer":"s1","plan":"p1","amount":"10","via_link":true)")) ==
+      "");
+  CHECK(try_apply(st, ev("2", "order.refunded", "2026-10-07T10:00:00+08:00",
+                         R"("order":"o1","amount":"20","case":"c1")")) != "");
+  CHECK(st.orders.find("o1")->refunded == 0);
+  st.discard();
+  CHECK(st.orders.find("o1") == nullptr);
+}
