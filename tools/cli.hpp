@@ -4,7 +4,10 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+
 #include <string>
+#include "core/result.hpp"
+#include "core/time.hpp"
 
 namespace fz::cli {
 
@@ -31,6 +34,10 @@ struct Command {
 
 void add_append(CLI::App& app, Globals& g, std::vector<Command>& out);
 void add_verify(CLI::App& app, Globals& g, std::vector<Command>& out);
+void add_balance(CLI::App& app, Globals& g, std::vector<Command>& out);
+
+// A time given on the command line: RFC 3339 with offset, or YYYY-MM-DD meaning local midnight (+08:00).
+Result<TimeUs> parse_query_time(const std::string& text);
 
 // Prints "error: msg" to stderr and returns kExitRejected.
 int fail(const std::string& message);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <memory>
 
+#include "engine/engine.hpp"
 #include "store/ledger.hpp"
 #include "tools/append_job.hpp"
 #include "tools/cli.hpp"
@@ -36,7 +37,8 @@ int run(const Globals& g, const AppendArgs& a) {
   boost::json::array rejections;
   AppendOptions options;
   options.atomic = a.atomic;
-  auto report = run_append(**ledger, nullptr, inputs, options, [&](const LineRejection& r) {
+  engine::Engine engine(**ledger);
+  auto report = run_append(**ledger, &engine, inputs, options, [&](const LineRejection& r) {
     if (json) {
       rejections.push_back(
           boost::json::object{{"file", r.file}, {"line", r.line}, {"id", r.id}, {"reason", r.reason}});

@@ -1,6 +1,9 @@
 // fenzhang: the one command-line binary (SPEC section 8).
 #include <unistd.h>
 
+#include <fmt/format.h>
+
+#include <cstdio>
 #include <cstdlib>
 
 #include "tools/cli.hpp"
@@ -18,6 +21,17 @@ std::string Globals::db_dir() const {
   if (!db.empty()) return db;
   if (const char* env = std::getenv("FENZHANG_DB"); env != nullptr && *env != '\0') return env;
   return "./fenzhang.db";
+}
+
+Result<TimeUs> parse_query_time(const std::string& text) {
+  int y = 0, m = 0, d = 0;
+  char tail = 0;
+  if (text.size() == 10 && std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3) {
+    TimeUs t = 0;
+    if (civil_to_us(y, m, d, 0, 0, 0, 0, kDefaultOffsetSec, &t)) return t;
+    return make_error(fmt::format("\"{}\" is not a valid date", text));
+  }
+  return parse_rfc3339(text);
 }
 
 int fail(const std::string& message) {
@@ -41,6 +55,7 @@ int main(int argc, char** argv) {
   std::vector<Command> commands;
   add_append(app, g, commands);
   add_verify(app, g, commands);
+  add_balance(app, g, commands);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,35 @@
+// Read-only queries over a ledger's projection: balances (SPEC sections 6 and 8). They read a
+// read-only Ledger (safe alongside a writer) and never change anything.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/money.hpp"
+#include "core/result.hpp"
+#include "core/time.hpp"
+#include "store/ledger.hpp"
+
+namespace fz::engine {
+
+struct BalanceRow {
+  std::string account;
+  Fen total_fen = 0;
+  Fen available_fen = 0;
+  Fen pending_fen() const { return total_fen - available_fen; }
+};
+
+// Accounts matching `pattern` (a glob; "" or "*" for all) with total, available and pending.
+// With `at`: only postings of events whose `at` <= *at, availability computed at *at. Without: every
+// posting, availability at `now_us`. Sorted by account; accounts with postings in range are listed even
+// when their total is zero.
+Result<std::vector<BalanceRow>> balances(const Ledger& ledger, const std::string& pattern,
+                                         std::optional<TimeUs> at, TimeUs now_us);
+
+// Fails when the projection does not cover the whole log (a rebuild was interrupted).
+Status check_projection_current(const Ledger& ledger);
+
+bool glob_match(const std::string& pattern, const std::string& text);
+
+}  // namespace fz::engine

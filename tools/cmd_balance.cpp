@@ -1,0 +1,84 @@
+// fenzhang balance [PATTERN] [--at T]
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+#include <chrono>
+
+#include "core/money.hpp"
+#include "engine/queries.hpp"
+#include "store/codec.hpp"
+#include "tools/cli.hpp"
+#include "tools/output.hpp"
+
+namespace fz::cli {
+namespace {
+
+struct BalanceArgs {
+  std::string pattern;
+  std::string at;
+};
+
+int run(const Globals& g, const BalanceArgs& a) {
+  std::optional<TimeUs> at;
+  if (!a.at.empty()) {
+    auto t = parse_query_time(a.at);
+    if (!t) {
+      std::cerr << "error: --at: " << t.message() << "\n";
+      return kExitUsage;
+    }
+    at = *t;
+  }
+  auto ledger = Ledger::open(g.db_dir(), Ledger::Access::kRead);
+  if (!ledger) return fail(ledger.message());
+  const TimeUs now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  auto rows = engine::balances(**ledger, a.pattern, at, now_us);
+  if (!rows) return fail(rows.message());
+  switch (g.format()) {
+    case Format::kJson: {
+      boost::json::array accounts;
+      for (const auto& r : *rows) {
+        accounts.push_back(boost::json::object{{"account", r.account},
+                                               {"total", format_money(r.total_fen)},
+                                               {"available", format_money(r.available_fen)},
+                                               {"pending", format_money(r.pending_fen())}});
+      }
+      boost::json::object o{{"head", boost::json::object{{"seq", (*ledger)->head_seq()},
+                                                         {"hash", hash_hex((*ledger)->head_hash())}}},
+                            {"at", at ? boost::json::value(format_time(*at)) : boost::json::value(nullptr)},
+                            {"accounts", std::move(accounts)}};
+      std::cout << boost::json::serialize(o) << "\n";
+      break;
+    }
+    case Format::kTable:
+    case Format::kCsv: {
+      TextTable t({{"account", false}, {"total", true}, {"available", true}, {"pending", true}});
+      for (const auto& r : *rows) {
+        t.add_row({r.account, format_money(r.total_fen), format_money(r.available_fen),
+                   format_money(r.pending_fen())});
+      }
+      if (g.format() == Format::kCsv) {
+        t.print_csv(std::cout);
+      } else {
+        t.print(std::cout);
+      }
+      break;
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_balance(CLI::App& app, Globals& g, std::vector<Command>& out) {
+  auto args = std::make_shared<BalanceArgs>();
+  CLI::App* sub = app.add_subcommand("balance", "total, available and pending balance of accounts");
+  sub->add_option("pattern", args->pattern, "account glob such as '@streamer:*:cps' (default: all accounts)");
+  sub->add_option("--at", args->at,
+                  "only events whose time is at or before T, availability at T (RFC 3339, or YYYY-MM-DD for "
+                  "local midnight +08:00)");
+  out.push_back({sub, [&g, args] { return run(g, *args); }});
+}
+
+}  // namespace fz::cli
