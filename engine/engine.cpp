@@ -33,7 +33,13 @@ char Engine::pformat_summary() {
 Engine::Engine(Ledger& ledger) : ledger_(ledger) {
   state_.attach(ledger.db(), ledger.cf(Cf::kEntities));
   accounts_.attach(ledger.db(), ledger.cf(Cf::kAccounts));
-  batch_head_ = ledger.head_seq();
+  std::string v;
+  if (ledger.db()
+          ->Get(rocksdb::ReadOptions(), ledger.cf(Cf::kMeta), std::string(pformat::kProjectionHead), &v)
+          .ok()) {
+    (void)format::parse_seq_key(v, &committed_head_);
+  }
+  batch_head_ = committed_head_;
 }
 
 Status Engine::post(const Event& e, std::uint64_t seq, std::vector<Posting>* postings) {
@@ -110,6 +116,7 @@ Status Engine::flush(rocksdb::WriteBatch& batch) {
 }
 
 void Engine::committed() {
+  committed_head_ = batch_head_;
   state_.committed();
   accounts_.committed();
   batch_postings_.clear();
@@ -119,7 +126,7 @@ void Engine::discard() {
   state_.discard();
   accounts_.discard();
   batch_postings_.clear();
-  batch_head_ = ledger_.head_seq();
+  batch_head_ = committed_head_;
 }
 
 }  // namespace fz::engine

@@ -24,7 +24,11 @@ namespace fz::engine {
 
 class Engine final : public Projector {
  public:
+  // Attaches to the projection stored in `ledger` (for a rebuild, a ledger whose projection is being
+  // rewritten). projection_head() tells which events it reflects.
   explicit Engine(Ledger& ledger);
+
+  std::uint64_t projection_head() const { return committed_head_; }
 
   [[nodiscard]] Status apply(const Event& event, std::uint64_t seq) override;
   [[nodiscard]] Status flush(rocksdb::WriteBatch& batch) override;
@@ -43,7 +47,8 @@ class Engine final : public Projector {
   Table<AccountSummary> accounts_{pformat_summary()};
   std::vector<std::pair<std::uint64_t, std::vector<Posting>>> batch_postings_;
   std::vector<Posting> last_postings_;
-  std::uint64_t batch_head_ = 0;
+  std::uint64_t batch_head_ = 0;      // last event applied, pending or committed
+  std::uint64_t committed_head_ = 0;  // last event whose projection is durable
 
   static char pformat_summary();
 };

@@ -104,7 +104,8 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& dir, Access acce
     (void)rocksdb::DB::ListColumnFamilies(db_options(), dir, &existing);
     for (auto name : kCfNames) {
       if (std::find(existing.begin(), existing.end(), name) == existing.end()) {
-        return make_error(fmt::format("ledger {} is not fully created yet (no events); append to it first", dir));
+        return make_error(
+            fmt::format("ledger {} is not fully created yet (no events); append to it first", dir));
       }
     }
   }
@@ -231,6 +232,13 @@ Status Ledger::scan(std::uint64_t first_seq, std::uint64_t last_seq,
     FZ_TRY(fn(se));
   }
   return from_rocks(it->status(), "cannot read the event log");
+}
+
+Status Ledger::write(rocksdb::WriteBatch& batch) {
+  if (access_ != Access::kWrite) return make_error("ledger is open read-only");
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return from_rocks(db_->Write(wo, &batch), fmt::format("cannot write to ledger {}", dir_));
 }
 
 Status Ledger::commit(rocksdb::WriteBatch& batch, std::uint64_t new_head_seq,

@@ -61,7 +61,10 @@ class Ledger {
               const std::function<Status(const StoredEvent&)>& fn) const;
 
   // Writes `batch` atomically with sync=true; afterwards the head is (new_head_seq, new_head_hash).
-  Status commit(rocksdb::WriteBatch& batch, std::uint64_t new_head_seq, const format::Hash& new_head_hash);
+  [[nodiscard]] Status commit(rocksdb::WriteBatch& batch, std::uint64_t new_head_seq,
+                              const format::Hash& new_head_hash);
+  // Writes a batch that does not touch the event log (projection rebuilds), atomically with sync=true.
+  [[nodiscard]] Status write(rocksdb::WriteBatch& batch);
 
   rocksdb::DB* db() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* cf(Cf which) const { return handles_[static_cast<std::size_t>(which)]; }

@@ -46,8 +46,8 @@ std::string rejection_of(std::string_view line) {
   return r.id + ": " + r.reason;
 }
 
-AppendReport append_text(Ledger& ledger, const std::string& text, std::vector<LineRejection>* rejections = nullptr,
-                         bool atomic = false) {
+AppendReport append_text(Ledger& ledger, const std::string& text,
+                         std::vector<LineRejection>* rejections = nullptr, bool atomic = false) {
   std::istringstream in(text);
   AppendOptions opts;
   opts.atomic = atomic;
@@ -144,10 +144,12 @@ TEST_CASE("malformed lines are rejected with a reason naming the field") {
        "x: type: rules.published events are written only by 'fenzhang rules publish'"},
       {R"({"id":"x","type":"agency.contracted","agency":"a1"})", "x: at: missing"},
       {R"({"id":"x","type":"agency.contracted","at":"2026-09-01T10:00:00","agency":"a1"})",
-       "x: at: \"2026-09-01T10:00:00\" is not an RFC 3339 time with offset such as \"2026-10-05T15:00:00+08:00\" "
+       "x: at: \"2026-09-01T10:00:00\" is not an RFC 3339 time with offset such as "
+       "\"2026-10-05T15:00:00+08:00\" "
        "(missing UTC offset)"},
       {R"({"id":"x","type":"agency.contracted","at":"2026-02-30T10:00:00Z","agency":"a1"})",
-       "x: at: \"2026-02-30T10:00:00Z\" is not an RFC 3339 time with offset such as \"2026-10-05T15:00:00+08:00\" "
+       "x: at: \"2026-02-30T10:00:00Z\" is not an RFC 3339 time with offset such as "
+       "\"2026-10-05T15:00:00+08:00\" "
        "(a date or time field is out of range)"},
       {R"({"id":"x","type":"agency.contracted","at":1790000000,"agency":"a1"})",
        "x: at: expected a string, got a number"},
@@ -210,10 +212,11 @@ TEST_CASE("a rejected line leaves the ledger's head unchanged") {
   const auto head = (*ledger)->head_hash();
   const auto seq = (*ledger)->head_seq();
   std::vector<LineRejection> rej;
-  auto rep = append_text(**ledger,
-                         "{\"id\":\"bad\",\"type\":\"order.paid\"}\n{\"id\":\"e1\",\"type\":\"agency.contracted\","
-                         "\"at\":\"2026-09-01T10:00:00+08:00\",\"agency\":\"zz\"}\n",
-                         &rej);
+  auto rep =
+      append_text(**ledger,
+                  "{\"id\":\"bad\",\"type\":\"order.paid\"}\n{\"id\":\"e1\",\"type\":\"agency.contracted\","
+                  "\"at\":\"2026-09-01T10:00:00+08:00\",\"agency\":\"zz\"}\n",
+                  &rej);
   CHECK(rep.appended == 0);
   CHECK(rep.rejected == 2);
   REQUIRE(rej.size() == 2);
@@ -306,7 +309,8 @@ TEST_CASE("a reopened ledger keeps its events, index and head") {
   CHECK(report->head == head);
   // Appending continues the chain.
   auto more = append_text(
-      **ledger, R"({"id":"e99","type":"agency.contracted","at":"2026-09-01T10:00:00+08:00","agency":"a9"})" "\n");
+      **ledger, R"({"id":"e99","type":"agency.contracted","at":"2026-09-01T10:00:00+08:00","agency":"a9"})"
+                "\n");
   CHECK(more.appended == 1);
   CHECK(verify_log(**ledger).ok());
 }
@@ -383,7 +387,8 @@ TEST_CASE("verify reports the first bad sequence number after damage") {
     CHECK(msg == "seq 3: the id index maps e3 to seq 2, not to this event");
   }
   SUBCASE("an extra id index entry") {
-    const std::string msg = verify_after([](Ledger& l) { put_raw(l, Cf::kIds, "ghost", format::seq_key(6)); });
+    const std::string msg =
+        verify_after([](Ledger& l) { put_raw(l, Cf::kIds, "ghost", format::seq_key(6)); });
     CHECK(msg == "seq 6: the id index maps ghost to this seq, which holds e6");
   }
 }

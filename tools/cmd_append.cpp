@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "engine/engine.hpp"
+#include "engine/rebuild.hpp"
 #include "store/ledger.hpp"
 #include "tools/append_job.hpp"
 #include "tools/cli.hpp"
@@ -37,6 +38,10 @@ int run(const Globals& g, const AppendArgs& a) {
   boost::json::array rejections;
   AppendOptions options;
   options.atomic = a.atomic;
+  // Finish a projection rebuild that a crash interrupted before building on it.
+  if (auto caught = engine::catch_up_projection(**ledger, **ledger, (*ledger)->head_seq()); !caught) {
+    return fail(caught.message());
+  }
   engine::Engine engine(**ledger);
   auto report = run_append(**ledger, &engine, inputs, options, [&](const LineRejection& r) {
     if (json) {

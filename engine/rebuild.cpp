@@ -1,0 +1,238 @@
+#include "engine/rebuild.hpp"
+
+#include <openssl/evp.h>
+
+#include <fmt/format.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <random>
+
+#include "core/money.hpp"
+#include "engine/book.hpp"
+#include "engine/engine.hpp"
+#include "engine/projection_format.hpp"
+
+namespace fz::engine {
+namespace {
+
+constexpr Cf kProjectionCfs[] = {Cf::kEntities, Cf::kAccounts, Cf::kPostings, Cf::kTargets};
+constexpr std::size_t kRebuildBatch = 4096;
+
+std::string printable(std::string_view key) {
+  std::string out;
+  for (unsigned char c : key)
+    out += (c >= 0x20 && c < 0x7f) ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
+  return out;
+}
+
+const char* cf_name(Cf cf) {
+  switch (cf) {
+    case Cf::kEntities:
+      return "entities";
+    case Cf::kAccounts:
+      return "accounts";
+    case Cf::kPostings:
+      return "postings";
+    case Cf::kTargets:
+      return "targets";
+    default:
+      return "meta";
+  }
+}
+
+// Meta keys that belong to the projection.
+bool is_projection_meta(std::string_view key) {
+  return key == pformat::kProjectionHead || key.starts_with(pformat::kVersionPrefix);
+}
+
+}  // namespace
+
+Result<RebuildReport> rebuild_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
+                                         const std::function<void(std::uint64_t)>& progress) {
+  {
+    rocksdb::WriteBatch clear;
+    const std::string end(16, '\xff');
+    for (Cf cf : kProjectionCfs) clear.DeleteRange(target.cf(cf), "", end);
+    clear.DeleteRange(target.cf(Cf::kMeta), std::string(pformat::kVersionPrefix),
+                      std::string(pformat::kVersionPrefix) + end);
+    clear.Put(target.cf(Cf::kMeta), std::string(pformat::kProjectionHead), format::seq_key(0));
+    FZ_TRY(target.write(clear));
+  }
+  return catch_up_projection(source, target, until_seq, progress);
+}
+
+Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
+                                          const std::function<void(std::uint64_t)>& progress) {
+  Engine engine(target);
+  RebuildReport report;
+  report.events = engine.projection_head();
+  if (report.events >= until_seq) return report;
+  rocksdb::WriteBatch batch;
+  std::size_t pending = 0;
+  auto commit = [&]() -> Status {
+    FZ_TRY(engine.flush(batch));
+    FZ_TRY(target.write(batch));
+    engine.committed();
+    batch.Clear();
+    pending = 0;
+    if (progress) progress(report.events);
+    return Status::Ok();
+  };
+  FZ_TRY(source.scan(engine.projection_head() + 1, until_seq, [&](const StoredEvent& se) -> Status {
+    if (Status s = engine.apply(se.event, se.seq); !s.ok()) {
+      // Preconditions depend only on the log, so an event accepted at append is accepted again.
+      return make_error(fmt::format("seq {} ({}): replay refused an event the log accepted: {}", se.seq,
+                                    se.event.id, s.message()));
+    }
+    report.events = se.seq;
+    report.postings += engine.last_postings().size();
+    if (++pending == kRebuildBatch) return commit();
+    return Status::Ok();
+  }));
+  FZ_TRY(commit());
+  return report;
+}
+
+Status with_scratch_replay(const Ledger& source, std::uint64_t until_seq,
+                           const std::function<Status(Ledger& scratch, const RebuildReport&)>& fn) {
+  std::error_code ec;
+  const auto dir = std::filesystem::temp_directory_path(ec) /
+                   fmt::format("fenzhang-replay-{}-{}", ::getpid(), std::random_device{}());
+  if (ec) return make_error("no temporary directory for the replay: " + ec.message());
+  Status result;
+  {
+    auto scratch = Ledger::open(dir.string(), Ledger::Access::kWrite);
+    if (!scratch) {
+      result = scratch.error();
+    } else {
+      auto report = rebuild_projection(source, **scratch, until_seq);
+      result = report ? fn(**scratch, *report) : Status(report.error());
+    }
+  }
+  std::filesystem::remove_all(dir, ec);
+  return result;
+}
+
+Result<format::Hash> projection_digest(const Ledger& ledger) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  if (ctx == nullptr || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) std::abort();
+  auto feed = [&](std::string_view bytes) {
+    std::string len;
+    bytes::put_uvar(len, bytes.size());
+    EVP_DigestUpdate(ctx, len.data(), len.size());
+    EVP_DigestUpdate(ctx, bytes.data(), bytes.size());
+  };
+  Status status;
+  for (Cf cf : {Cf::kEntities, Cf::kAccounts, Cf::kPostings, Cf::kTargets, Cf::kMeta}) {
+    feed(cf_name(cf));
+    std::unique_ptr<rocksdb::Iterator> it(ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(cf)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const std::string_view k(it->key().data(), it->key().size());
+      if (cf == Cf::kMeta && !is_projection_meta(k)) continue;
+      feed(k);
+      feed(std::string_view(it->value().data(), it->value().size()));
+    }
+    if (!it->status().ok()) status = make_error("cannot read the projection: " + it->status().ToString());
+  }
+  format::Hash out{};
+  unsigned int n = 0;
+  EVP_DigestFinal_ex(ctx, out.data(), &n);
+  EVP_MD_CTX_free(ctx);
+  if (!status.ok()) return status.error();
+  return out;
+}
+
+Status check_book(const Ledger& ledger) {
+  // Postings per event.
+  Int128 ledger_sum = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(Cf::kPostings)));
+    std::vector<Posting> ps;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::uint64_t seq = 0;
+      (void)format::parse_seq_key(std::string_view(it->key().data(), it->key().size()), &seq);
+      if (!decode_postings(std::string_view(it->value().data(), it->value().size()), &ps)) {
+        return make_error(fmt::format("seq {}: stored postings are malformed", seq));
+      }
+      Int128 sum = 0;
+      for (const Posting& p : ps) sum += p.amount_fen;
+      if (sum != 0)
+        return make_error(
+            fmt::format("seq {}: postings sum to {} fen, not zero", seq, static_cast<std::int64_t>(sum)));
+    }
+    if (!it->status().ok()) return make_error("cannot read postings: " + it->status().ToString());
+  }
+  // Balances against the journal index.
+  std::unique_ptr<rocksdb::Iterator> it(
+      ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(Cf::kAccounts)));
+  const std::string summary_prefix(1, pformat::kSummary);
+  for (it->Seek(summary_prefix); it->Valid() && it->key().starts_with(summary_prefix); it->Next()) {
+    const std::string account = it->key().ToString().substr(1);
+    AccountSummary s;
+    if (!decode(std::string_view(it->value().data(), it->value().size()), &s)) {
+      return make_error(fmt::format("balance of {} is malformed", account));
+    }
+    ledger_sum += s.total_fen;
+    AccountSummary from_journal;
+    const std::string jp = pformat::journal_prefix(account);
+    std::unique_ptr<rocksdb::Iterator> j(
+        ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(Cf::kAccounts)));
+    for (j->Seek(jp); j->Valid() && j->key().starts_with(jp); j->Next()) {
+      bytes::ByteReader r(std::string_view(j->value().data(), j->value().size()));
+      Fen amount = 0;
+      TimeUs avail = 0, at = 0;
+      if (!r.svar(&amount) || !r.svar(&avail) || !r.svar(&at))
+        return make_error(fmt::format("journal of {} is malformed", account));
+      from_journal.total_fen += amount;
+      if ((from_journal.schedule[avail] += amount) == 0) from_journal.schedule.erase(avail);
+    }
+    if (from_journal.total_fen != s.total_fen || from_journal.schedule != s.schedule) {
+      return make_error(fmt::format("balance of {} ({}) does not equal its journal ({})", account,
+                                    format_money(s.total_fen), format_money(from_journal.total_fen)));
+    }
+  }
+  if (!it->status().ok()) return make_error("cannot read balances: " + it->status().ToString());
+  if (ledger_sum != 0) {
+    return make_error(
+        fmt::format("the ledger sums to {} fen, not zero", static_cast<std::int64_t>(ledger_sum)));
+  }
+  return Status::Ok();
+}
+
+Status compare_projections(const Ledger& stored, const Ledger& rebuilt) {
+  for (Cf cf : {Cf::kEntities, Cf::kAccounts, Cf::kPostings, Cf::kTargets, Cf::kMeta}) {
+    std::unique_ptr<rocksdb::Iterator> a(stored.db()->NewIterator(rocksdb::ReadOptions(), stored.cf(cf)));
+    std::unique_ptr<rocksdb::Iterator> b(rebuilt.db()->NewIterator(rocksdb::ReadOptions(), rebuilt.cf(cf)));
+    auto skip = [&](rocksdb::Iterator* it) {
+      while (it->Valid() && cf == Cf::kMeta &&
+             !is_projection_meta(std::string_view(it->key().data(), it->key().size()))) {
+        it->Next();
+      }
+    };
+    a->SeekToFirst();
+    b->SeekToFirst();
+    for (skip(a.get()), skip(b.get()); a->Valid() || b->Valid();
+         a->Next(), b->Next(), skip(a.get()), skip(b.get())) {
+      if (!a->Valid()) {
+        return make_error(fmt::format("projection ({}) lacks {}, which a replay produces", cf_name(cf),
+                                      printable(b->key().ToString())));
+      }
+      if (!b->Valid() || a->key() != b->key()) {
+        return make_error(fmt::format("projection ({}) holds {}, which a replay does not produce",
+                                      cf_name(cf), printable(a->key().ToString())));
+      }
+      if (a->value() != b->value()) {
+        return make_error(fmt::format("projection ({}) value of {} differs from a replay", cf_name(cf),
+                                      printable(a->key().ToString())));
+      }
+    }
+    if (!a->status().ok() || !b->status().ok()) return make_error("cannot read the projection");
+  }
+  return Status::Ok();
+}
+
+}  // namespace fz::engine

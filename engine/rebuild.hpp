@@ -1,0 +1,49 @@
+// Rebuilding, digesting and comparing the projection (SPEC section 7, `replay` and `verify`).
+//
+// The projection (entities, balances, postings, targets) is a pure function of the event log.
+// rebuild_projection() recomputes it from the events of `source` into `target`'s projection column
+// families (target may be source itself, or a scratch ledger for comparisons). It first clears the
+// target's projection and marks it as covering no events, then applies events in synced batches, each
+// advancing the projection head: a crash leaves a projection that says how far it got, and queries
+// refuse a partial projection instead of answering from it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "core/result.hpp"
+#include "store/format.hpp"
+#include "store/ledger.hpp"
+
+namespace fz::engine {
+
+struct RebuildReport {
+  std::uint64_t events = 0;
+  std::uint64_t postings = 0;
+};
+
+// progress(seq) is called after each batch.
+Result<RebuildReport> rebuild_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
+                                         const std::function<void(std::uint64_t)>& progress = {});
+
+// Applies the events after target's projection head (up to until_seq) to it: finishes an interrupted
+// rebuild. Writers call it before appending so they never build on a partial projection.
+Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
+                                          const std::function<void(std::uint64_t)>& progress = {});
+
+// Builds the projection of source's events 1..until_seq in a scratch ledger in a temporary directory
+// and calls fn with it; the scratch ledger is deleted afterwards. Nothing of `source` changes.
+Status with_scratch_replay(const Ledger& source, std::uint64_t until_seq,
+                           const std::function<Status(Ledger& scratch, const RebuildReport&)>& fn);
+
+// SHA-256 over every projection key and value in a fixed order: equal projections, equal digests.
+Result<format::Hash> projection_digest(const Ledger& ledger);
+
+// The book's own invariants: every event's postings sum to zero, so does the whole ledger, and each
+// account's balance and availability schedule equal the sum of its journal entries.
+Status check_book(const Ledger& ledger);
+
+// Ok when both projections hold exactly the same keys and values; else names the first difference.
+Status compare_projections(const Ledger& stored, const Ledger& rebuilt);
+
+}  // namespace fz::engine
