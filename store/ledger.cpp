@@ -37,13 +37,18 @@ rocksdb::Options db_options() {
 rocksdb::ColumnFamilyOptions cf_options(std::string_view name) {
   rocksdb::ColumnFamilyOptions o;
   rocksdb::BlockBasedTableOptions t;
-  if (name == format::kCfIds) {
-    // Point lookups by id on every append: a bloom filter keeps misses (new ids) off the disk.
+  if (name == format::kCfIds || name == format::kCfEntities || name == format::kCfAccounts ||
+      name == format::kCfTargets) {
+    // Point lookups on every append (is this id, order, account new?): a bloom filter keeps the misses
+    // off the disk.
     t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
     t.whole_key_filtering = true;
   }
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   o.write_buffer_size = 64 << 20;
+  // Point lookups of keys that were never written are the common case while appending.
+  o.memtable_whole_key_filtering = true;
+  o.memtable_prefix_bloom_size_ratio = 0.05;
   return o;
 }
 
