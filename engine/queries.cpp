@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "engine/book.hpp"
@@ -37,6 +38,111 @@ Status sum_journal(const Ledger& ledger, const std::string& account, TimeUs at, 
 }
 
 }  // namespace
+
+namespace {
+
+bool has_glob(const std::string& p) {
+  return p.find_first_of("*?[") != std::string::npos;
+}
+
+Status read_postings(const Ledger& ledger, std::uint64_t seq, std::vector<Posting>* out) {
+  std::string v;
+  const rocksdb::Status s =
+      ledger.db()->Get(rocksdb::ReadOptions(), ledger.cf(Cf::kPostings), format::seq_key(seq), &v);
+  out->clear();
+  if (s.IsNotFound()) return Status::Ok();
+  if (!s.ok()) return make_error(fmt::format("cannot read the postings of seq {}: {}", seq, s.ToString()));
+  if (!decode_postings(v, out))
+    return make_error(fmt::format("postings of seq {} are malformed; run 'fenzhang verify'", seq));
+  return Status::Ok();
+}
+
+// (seq, index) of every posting to the accounts matching the pattern, in log order.
+Result<std::vector<std::pair<std::uint64_t, std::uint16_t>>> indexed_postings(const Ledger& ledger,
+                                                                              const std::string& pattern) {
+  std::vector<std::string> accounts;
+  if (!has_glob(pattern)) {
+    accounts.push_back(pattern);
+  } else {
+    std::unique_ptr<rocksdb::Iterator> it(
+        ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(Cf::kAccounts)));
+    const std::string prefix(1, pformat::kSummary);
+    for (it->Seek(prefix); it->Valid() && view(it->key()).starts_with(prefix); it->Next()) {
+      std::string account(view(it->key()).substr(1));
+      if (glob_match(pattern, account)) accounts.push_back(std::move(account));
+    }
+    if (!it->status().ok()) return make_error("cannot read accounts: " + it->status().ToString());
+  }
+  std::vector<std::pair<std::uint64_t, std::uint16_t>> refs;
+  for (const std::string& account : accounts) {
+    const std::string prefix = pformat::journal_prefix(account);
+    std::unique_ptr<rocksdb::Iterator> it(
+        ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(Cf::kAccounts)));
+    for (it->Seek(prefix); it->Valid() && view(it->key()).starts_with(prefix); it->Next()) {
+      const std::string_view rest = view(it->key()).substr(prefix.size());
+      std::uint64_t seq = 0;
+      if (rest.size() != format::kSeqBytes + 2 ||
+          !format::parse_seq_key(rest.substr(0, format::kSeqBytes), &seq)) {
+        return make_error(fmt::format("journal index of {} is malformed", account));
+      }
+      const auto index = static_cast<std::uint16_t>((static_cast<std::uint8_t>(rest[8]) << 8) |
+                                                    static_cast<std::uint8_t>(rest[9]));
+      refs.emplace_back(seq, index);
+    }
+    if (!it->status().ok()) return make_error("cannot read the journal index: " + it->status().ToString());
+  }
+  std::sort(refs.begin(), refs.end());
+  return refs;
+}
+
+bool keep(const Posting& p, const JournalFilter& f) {
+  if (f.from && p.event_at < *f.from) return false;
+  if (f.to && p.event_at > *f.to) return false;
+  if (f.rule && p.rule != *f.rule) return false;
+  if (!f.account_pattern.empty() && !glob_match(f.account_pattern, p.account)) return false;
+  return true;
+}
+
+}  // namespace
+
+Result<std::vector<Posting>> journal(const Ledger& ledger, const JournalFilter& f) {
+  FZ_TRY(check_projection_current(ledger));
+  std::vector<Posting> out, ps;
+  if (f.event) {
+    auto seq = ledger.seq_of(*f.event);
+    if (!seq) return seq.error();
+    if (!seq->has_value()) return make_error(fmt::format("no event {} in the ledger", *f.event));
+    FZ_TRY(read_postings(ledger, **seq, &ps));
+    for (Posting& p : ps) {
+      if (keep(p, f)) out.push_back(std::move(p));
+    }
+    return out;
+  }
+  if (!f.account_pattern.empty()) {
+    auto refs = indexed_postings(ledger, f.account_pattern);
+    if (!refs) return refs.error();
+    std::uint64_t loaded = 0;
+    for (const auto& [seq, index] : *refs) {
+      if (seq != loaded) {
+        FZ_TRY(read_postings(ledger, seq, &ps));
+        loaded = seq;
+      }
+      if (index < ps.size() && keep(ps[index], f)) out.push_back(ps[index]);
+    }
+    return out;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(
+      ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(Cf::kPostings)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (!decode_postings(view(it->value()), &ps))
+      return make_error("stored postings are malformed; run 'fenzhang verify'");
+    for (Posting& p : ps) {
+      if (keep(p, f)) out.push_back(std::move(p));
+    }
+  }
+  if (!it->status().ok()) return make_error("cannot read postings: " + it->status().ToString());
+  return out;
+}
 
 bool glob_match(const std::string& pattern, const std::string& text) {
   if (pattern.empty()) return true;

@@ -9,6 +9,7 @@
 #include "core/money.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
+#include "engine/book.hpp"
 #include "store/ledger.hpp"
 
 namespace fz::engine {
@@ -26,6 +27,18 @@ struct BalanceRow {
 // when their total is zero.
 Result<std::vector<BalanceRow>> balances(const Ledger& ledger, const std::string& pattern,
                                          std::optional<TimeUs> at, TimeUs now_us);
+
+struct JournalFilter {
+  std::string account_pattern;       // glob; "" = every account
+  std::optional<std::string> event;  // an event id
+  std::optional<TimeUs> from;        // event time >= from
+  std::optional<TimeUs> to;          // event time <= to
+  std::optional<std::string> rule;   // rule name ("adjustment" for operator adjustments)
+};
+
+// Postings matching the filter, in log order (by sequence, then statement order). An account pattern
+// without glob characters reads only that account's journal index.
+Result<std::vector<Posting>> journal(const Ledger& ledger, const JournalFilter& filter);
 
 // Fails when the projection does not cover the whole log (a rebuild was interrupted).
 Status check_projection_current(const Ledger& ledger);

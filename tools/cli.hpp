@@ -9,6 +9,10 @@
 #include "core/result.hpp"
 #include "core/time.hpp"
 
+namespace fz {
+class Ledger;
+}
+
 namespace fz::cli {
 
 // Exit codes (SPEC section 8).
@@ -35,6 +39,10 @@ struct Command {
 void add_append(CLI::App& app, Globals& g, std::vector<Command>& out);
 void add_verify(CLI::App& app, Globals& g, std::vector<Command>& out);
 void add_balance(CLI::App& app, Globals& g, std::vector<Command>& out);
+void add_journal(CLI::App& app, Globals& g, std::vector<Command>& out);
+
+// The UTC offset times are shown in: the timezone of the latest published ruleset, else +08:00.
+OffsetSec display_offset(const Ledger& ledger);
 
 // A time given on the command line: RFC 3339 with offset, or YYYY-MM-DD meaning local midnight (+08:00).
 Result<TimeUs> parse_query_time(const std::string& text);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "store/ledger.hpp"
 #include "tools/cli.hpp"
 
 namespace fz::cli {
@@ -34,6 +35,11 @@ Result<TimeUs> parse_query_time(const std::string& text) {
   return parse_rfc3339(text);
 }
 
+OffsetSec display_offset(const Ledger&) {
+  // Until rules are published the default policy's timezone applies.
+  return kDefaultOffsetSec;
+}
+
 int fail(const std::string& message) {
   std::cerr << "error: " << message << "\n";
   return kExitRejected;
@@ -56,6 +62,7 @@ int main(int argc, char** argv) {
   add_append(app, g, commands);
   add_verify(app, g, commands);
   add_balance(app, g, commands);
+  add_journal(app, g, commands);
 
   try {
     app.parse(argc, argv);
