@@ -19,6 +19,7 @@ void TextTable::print(std::ostream& out) const {
       if (c > 0) s += "  ";
       s += columns_[c].right_aligned ? pad + cell : cell + (c + 1 < columns_.size() ? pad : "");
     }
+    while (!s.empty() && s.back() == ' ') s.pop_back();
     out << s << "\n";
   };
   std::vector<std::string> headers;
