@@ -53,12 +53,20 @@ inline RunResult run(const std::string& command) {
 
 inline std::string bin() {
   const char* b = std::getenv("FZ_BIN");
+#ifdef FZ_BIN_DEFAULT
+  return b != nullptr ? b : FZ_BIN_DEFAULT;
+#else
   return b != nullptr ? b : "fenzhang";
+#endif
 }
 
 inline std::string source_dir() {
   const char* s = std::getenv("FZ_SOURCE_DIR");
+#ifdef FZ_SOURCE_DIR_DEFAULT
+  return s != nullptr ? s : FZ_SOURCE_DIR_DEFAULT;
+#else
   return s != nullptr ? s : ".";
+#endif
 }
 
 }  // namespace fz::test
