@@ -87,7 +87,7 @@ bool split_stored_value(std::string_view value, std::string_view* record, format
   return true;
 }
 
-Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& dir, Access access) {
+Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& dir, Access access, rocksdb::Env* env) {
   std::unique_ptr<Ledger> l(new Ledger());
   l->dir_ = dir;
   l->access_ = access;
@@ -98,7 +98,7 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& dir, Access acce
     auto fd = take_writer_lock(dir);
     if (!fd) return fd.error();
     l->lock_fd_ = *fd;
-  } else if (!std::filesystem::exists(dir + "/CURRENT", ec)) {
+  } else if (env == nullptr && !std::filesystem::exists(dir + "/CURRENT", ec)) {
     return make_error(fmt::format("no ledger at {} (append events or publish rules to create one)", dir));
   }
 
@@ -106,7 +106,9 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& dir, Access acce
     // A writer killed while creating the ledger can leave some column families missing; it finishes
     // them at its next open. Until then there are no events to read.
     std::vector<std::string> existing;
-    (void)rocksdb::DB::ListColumnFamilies(db_options(), dir, &existing);
+    rocksdb::Options list_opts = db_options();
+    if (env != nullptr) list_opts.env = env;
+    (void)rocksdb::DB::ListColumnFamilies(list_opts, dir, &existing);
     for (auto name : kCfNames) {
       if (std::find(existing.begin(), existing.end(), name) == existing.end()) {
         return make_error(
@@ -119,7 +121,8 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& dir, Access acce
   for (auto name : kCfNames) cfs.emplace_back(std::string(name), cf_options(name));
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  const rocksdb::Options opts = db_options();
+  rocksdb::Options opts = db_options();
+  if (env != nullptr) opts.env = env;
   rocksdb::Status s = access == Access::kWrite ? rocksdb::DB::Open(opts, dir, cfs, &handles, &raw)
                                                : rocksdb::DB::OpenForReadOnly(opts, dir, cfs, &handles, &raw);
   if (!s.ok()) return make_error(fmt::format("cannot open ledger {}: {}", dir, s.ToString()));

@@ -39,8 +39,10 @@ class Ledger {
  public:
   enum class Access { kRead, kWrite };
 
-  // Opens (for kWrite: creating if missing) the ledger in `dir`.
-  static Result<std::unique_ptr<Ledger>> open(const std::string& dir, Access access);
+  // Opens (for kWrite: creating if missing) the ledger in `dir`. `env` replaces RocksDB's file system
+  // access (tests: an in-memory or fault-injecting Env); it must outlive the Ledger.
+  static Result<std::unique_ptr<Ledger>> open(const std::string& dir, Access access,
+                                              rocksdb::Env* env = nullptr);
   ~Ledger();
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
