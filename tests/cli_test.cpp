@@ -134,3 +134,20 @@ TEST_CASE("balance prints a right-aligned table, CSV and the JSON of SPEC sectio
                       "\"total\":\"-50.00\",\"available\":\"-50.00\",\"pending\":\"0.00\"}]}") !=
         std::string::npos);
 }
+
+TEST_CASE("replay rebuilds the projection to the digest verify reports; --until works on the side") {
+  TempDir dir;
+  REQUIRE(run(fz_cmd(dir, "append " + sample())).exit_code == 0);
+  auto verify = run(fz_cmd(dir, "verify"));
+  const std::string digest = verify.out.substr(verify.out.find("projection digest ") + 18, 64);
+  auto replay = run(fz_cmd(dir, "replay"));
+  CHECK(replay.exit_code == 0);
+  CHECK(replay.out.find("replayed 34 events (2 postings)") == 0);
+  CHECK(replay.out.find("projection digest " + digest + " (equal to the stored projection)") !=
+        std::string::npos);
+  auto until = run(fz_cmd(dir, "--format json replay --until 20"));
+  CHECK(until.exit_code == 0);
+  CHECK(until.out.find("\"events\":20,\"postings\":0,") != std::string::npos);
+  CHECK(run(fz_cmd(dir, "replay --until 99")).out == "error: --until 99: the log ends at seq 34\n");
+  CHECK(run(fz_cmd(dir, "verify")).out == verify.out);
+}

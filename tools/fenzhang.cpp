@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
   add_verify(app, g, commands);
   add_balance(app, g, commands);
   add_journal(app, g, commands);
+  add_replay(app, g, commands);
   add_gen(app, g, commands);
 
   try {
