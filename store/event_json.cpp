@@ -337,19 +337,98 @@ std::string validate(const LineHandler& h, Event* e) {
   }
   for (const Member& m : h.members) {
     if (m.key == "id" || m.key == "type" || m.key == "at" || m.key == "meta") continue;
-    if (field_index(e->type, m.key) < 0) return fmt::format("{}: unknown field for {}", m.key, spec.name);
+    if (field_index(e->type, m.key) < 0) {
+      return fmt::format("{}: unknown field for {}", m.key.empty() ? "\"\"" : m.key, spec.name);
+    }
   }
   return check_stateless(*e);
 }
 
+// Position (0-based) of the first byte that is not part of well-formed UTF-8 (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF), or npos. Boost.JSON rejects such bytes too, but points
+// at the start of the string that holds them with a bare "syntax error".
+std::size_t first_invalid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      if (c == 0xe0) lo = 0xa0;  // overlong
+      if (c == 0xed) hi = 0x9f;  // surrogates
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      if (c == 0xf0) lo = 0x90;  // overlong
+      if (c == 0xf4) hi = 0x8f;  // above U+10FFFF
+    } else {
+      return i;
+    }
+    for (std::size_t k = 1; k < len; ++k) {
+      if (i + k >= s.size()) return i;
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xbf)) return i;
+    }
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+// Reasons quote the offending input; a control character in it (a newline, an ESC sequence) must not
+// split or restyle the one-line "FILE:LINE: ID: reason" report, so such bytes are shown escaped.
+std::string escape_controls(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (u < 0x20 || u == 0x7f) {
+      out += fmt::format("\\u{:04x}", u);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+LineResult parse_line(std::string_view line);
+
 }  // namespace
 
 LineResult parse_event_line(std::string_view line) {
+  LineResult out = parse_line(line);
+  if (!out.event) out.reason = escape_controls(out.reason);
+  return out;
+}
+
+namespace {
+
+LineResult parse_line(std::string_view line) {
   LineResult out;
   out.id = "-";
   if (line.size() > kMaxEventLineBytes) {
     out.reason =
         fmt::format("line is {} bytes; an event line has at most {}", line.size(), kMaxEventLineBytes);
+    return out;
+  }
+  if (line.starts_with("\xef\xbb\xbf")) {
+    out.reason = "not valid JSON: the line starts with a byte order mark; save the file as UTF-8 without BOM";
+    return out;
+  }
+  if (const std::size_t bad = first_invalid_utf8(line); bad != std::string_view::npos) {
+    out.reason =
+        fmt::format("not valid UTF-8 at byte {} (0x{:02x})", bad + 1, static_cast<unsigned char>(line[bad]));
     return out;
   }
   json::parse_options opts;
@@ -358,7 +437,23 @@ LineResult parse_event_line(std::string_view line) {
   json::error_code ec;
   const std::size_t n = parser.write_some(false, line.data(), line.size(), ec);
   if (ec) {
+    // A raw control character (a NUL byte, say) inside a string is the usual cause of a syntax error
+    // that Boost.JSON reports at the start of the string: name it and where it is.
+    const auto ctl = std::find_if(
+        line.begin() + static_cast<std::ptrdiff_t>(std::min(n, line.size())), line.end(),
+        [](char c) { return static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\r' && c != '\n'; });
+    if (ec == json::error::syntax && ctl != line.end()) {
+      out.reason = fmt::format(
+          "not valid JSON: control character 0x{:02x} at byte {} (write it as \\u{:04x})",
+          static_cast<unsigned char>(*ctl), ctl - line.begin() + 1, static_cast<unsigned char>(*ctl));
+      return out;
+    }
     out.reason = fmt::format("not valid JSON: {} at byte {}", ec.message(), n + 1);
+    return out;
+  }
+  // The parser stops at the end of the first value; anything but whitespace after it is not one event.
+  if (const std::size_t rest = line.find_first_not_of(" \t\r\n", n); rest != std::string_view::npos) {
+    out.reason = fmt::format("not valid JSON: unexpected text after the object at byte {}", rest + 1);
     return out;
   }
   const LineHandler& h = parser.handler();
@@ -376,6 +471,8 @@ LineResult parse_event_line(std::string_view line) {
   out.event = std::move(e);
   return out;
 }
+
+}  // namespace
 
 std::string event_to_json(const Event& e, OffsetSec offset) {
   json::object o;

@@ -196,7 +196,7 @@ TEST_CASE("malformed lines are rejected with a reason naming the field") {
       {R"({"id":"x","type":"withdrawal.requested","at":"2026-11-21T10:00:00+08:00","party":"streamer:s1","source":"bank","amount":"1"})",
        "x: source: \"bank\" is not one of cps, vtask"},
       {std::string(kMaxEventLineBytes + 1, ' '), "-: line is 65537 bytes; an event line has at most 65536"},
-      {"{\"id\":\"x\xff\",\"type\":\"agency.contracted\"}", "-: not valid JSON: syntax error at byte 9"},
+      {"{\"id\":\"x\xff\",\"type\":\"agency.contracted\"}", "-: not valid UTF-8 at byte 9 (0xff)"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.line);
