@@ -28,6 +28,11 @@ rocksdb::Options db_options() {
   o.create_missing_column_families = true;
   o.track_and_verify_wals_in_manifest = true;  // a lost or truncated WAL is an error, not silent loss
   o.paranoid_checks = true;
+  // Every batch is synced before it is acknowledged, so a WAL record followed by others was acknowledged:
+  // damage there must stop the open, not silently end the log at it (RocksDB's default, point-in-time
+  // recovery, drops everything after the damaged record). Only an incomplete last record, a write cut
+  // short by a crash and never acknowledged, is dropped.
+  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   o.unordered_write = false;
   o.max_background_jobs = 2;
   o.keep_log_file_num = 4;
