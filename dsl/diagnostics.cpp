@@ -1,0 +1,46 @@
+#include "dsl/diagnostics.hpp"
+
+#include <fmt/format.h>
+#include <algorithm>
+
+namespace fz::dsl {
+
+void Diagnostics::error(std::size_t offset, std::string message) {
+  for (const Entry& e : errors_) {
+    if (e.offset == offset && e.message == message) return;
+  }
+  errors_.push_back(Entry{offset, std::move(message)});
+}
+
+std::string Diagnostics::format(std::string_view filename, std::string_view source) const {
+  std::vector<Entry> sorted = errors_;
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const Entry& a, const Entry& b) { return a.offset < b.offset; });
+  std::string out;
+  for (const Entry& e : sorted) {
+    const std::size_t at = std::min(e.offset, source.size());
+    const std::size_t line_start =
+        source.rfind('\n', at == 0 ? std::string_view::npos : at - 1) == std::string_view::npos
+            ? 0
+            : source.rfind('\n', at - 1) + 1;
+    std::size_t line_end = source.find('\n', line_start);
+    if (line_end == std::string_view::npos) line_end = source.size();
+    const auto line_no =
+        1 + std::count(source.begin(), source.begin() + static_cast<std::ptrdiff_t>(line_start), '\n');
+    const std::string_view line = source.substr(line_start, line_end - line_start);
+    std::string caret;
+    for (std::size_t k = line_start; k < at && k < line_end; ++k) {
+      const auto c = static_cast<unsigned char>(source[k]);
+      if (c == '\t') {
+        caret += '\t';
+      } else if ((c & 0xC0) != 0x80) {
+        caret += ' ';
+      }
+    }
+    out += fmt::format("{}:{}:{}: error: {}\n{}\n{}^\n", filename, line_no, at - line_start + 1, e.message,
+                       line, caret);
+  }
+  return out;
+}
+
+}  // namespace fz::dsl

@@ -1,0 +1,32 @@
+// Diagnostics in the compiler format editors parse (SPEC section 5):
+//   rules/taobao-live.rules:14:22: error: shares total 95%, expected 100% (add a 'rest' share)
+//       split commission from @merchant:{order.merchant}:cps {
+//                        ^
+// A Diagnostics collects errors by byte offset, drops exact repeats and formats them in source
+// order. Plain value; not thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fz::dsl {
+
+class Diagnostics {
+ public:
+  void error(std::size_t offset, std::string message);
+  bool empty() const { return errors_.empty(); }
+  std::size_t count() const { return errors_.size(); }
+  // All errors, sorted by position, each with its source line and a caret under the column.
+  std::string format(std::string_view filename, std::string_view source) const;
+
+ private:
+  struct Entry {
+    std::size_t offset;
+    std::string message;
+  };
+  std::vector<Entry> errors_;
+};
+
+}  // namespace fz::dsl
