@@ -19,15 +19,14 @@ std::string Diagnostics::format(std::string_view filename, std::string_view sour
   std::string out;
   for (const Entry& e : sorted) {
     const std::size_t at = std::min(e.offset, source.size());
-    const std::size_t line_start =
-        source.rfind('\n', at == 0 ? std::string_view::npos : at - 1) == std::string_view::npos
-            ? 0
-            : source.rfind('\n', at - 1) + 1;
+    const std::size_t newline = at == 0 ? std::string_view::npos : source.rfind('\n', at - 1);
+    const std::size_t line_start = newline == std::string_view::npos ? 0 : newline + 1;
     std::size_t line_end = source.find('\n', line_start);
     if (line_end == std::string_view::npos) line_end = source.size();
     const auto line_no =
         1 + std::count(source.begin(), source.begin() + static_cast<std::ptrdiff_t>(line_start), '\n');
-    const std::string_view line = source.substr(line_start, line_end - line_start);
+    std::string_view line = source.substr(line_start, line_end - line_start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     std::string caret;
     for (std::size_t k = line_start; k < at && k < line_end; ++k) {
       const auto c = static_cast<unsigned char>(source[k]);

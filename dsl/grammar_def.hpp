@@ -232,6 +232,12 @@ x3::rule<if_stmt_class, ast::IfStmt> const if_stmt = "'if'";
 x3::rule<else_branch_class, ast::ElseBranch> const else_branch = "'{' or 'if' after 'else'";
 x3::rule<move_stmt_class, ast::MoveStmt> const move_stmt = "'move'";
 x3::rule<split_stmt_class, ast::SplitStmt> const split_stmt = "'split'";
+struct shares_class;
+struct segments_class;
+x3::rule<shares_class, std::vector<ast::Share>> const shares =
+    "a share such as 20% to @agency:{streamer.agency}:cps";
+x3::rule<segments_class, std::vector<ast::Segment>> const segments =
+    "an account segment such as streamer or {order.streamer} (no spaces inside an account)";
 x3::rule<share_class, ast::Share> const share = "a share such as 20% to @agency:{streamer.agency}:cps";
 x3::rule<share_what_class, ast::ShareWhat> const share_what = "a share such as 20% or 'rest'";
 x3::rule<rest_marker_class, ast::RestMarker> const rest_marker = "'rest'";
@@ -330,7 +336,8 @@ auto const call_suffix_def = '(' > -(expr % ',') > ')';
 
 // Accounts. The checker rejects spaces inside an account (outside {expression} segments) from the
 // segments' positions: a lexeme[] here would nest a new skipper context for every {expression}.
-auto const account_def = '@' > (segment % ':');
+auto const account_def = '@' > segments;
+auto const segments_def = segment > *(':' > segment);
 auto const segment_def = name_segment | expr_segment;
 struct segment_text_class;
 x3::rule<segment_text_class, std::string> const segment_text = "an account segment";
@@ -346,7 +353,8 @@ auto const else_branch_def = block | if_stmt;
 auto const move_stmt_def = kw_move > expr > kw_from > account > kw_to > account > -(kw_available > expr) >
                            -(kw_per > expr);
 auto const split_stmt_def = kw_split > expr > kw_from > account > -(kw_available > expr) > -(kw_per > expr) >
-                            '{' > +share > share_close;
+                            '{' > shares > share_close;
+auto const shares_def = share > *share;
 auto const share_def = share_what > kw_to > account;
 auto const share_what_def = rest_marker | expr;
 struct rest_text_class;
@@ -387,6 +395,7 @@ BOOST_SPIRIT_DEFINE(account, segment, name_segment, expr_segment, let_stmt, requ
                     else_branch, move_stmt, split_stmt, share, share_what, rest_marker, stmt, block,
                     block_close, set_item, setting_value, campaign_item, table_item)
 BOOST_SPIRIT_DEFINE(table_entry, table_key, table_close, share_close, event_type, rule_item, item,
-                    end_of_file, file, event_types, segment_text, rest_text, event_type_text)
+                    end_of_file, file, event_types, segment_text, rest_text, event_type_text, shares,
+                    segments)
 
 }  // namespace fz::dsl::parser

@@ -46,9 +46,15 @@ Event event(EventType type, const std::string& id, TimeUs when,
   return e;
 }
 
-FieldValue str(std::string s) { return FieldValue{true, 0, std::move(s)}; }
-FieldValue num(std::int64_t i) { return FieldValue{true, i, {}}; }
-Fen fen(const char* money) { return *parse_money(money); }
+FieldValue str(std::string s) {
+  return FieldValue{true, 0, std::move(s)};
+}
+FieldValue num(std::int64_t i) {
+  return FieldValue{true, i, {}};
+}
+Fen fen(const char* money) {
+  return *parse_money(money);
+}
 
 std::string header(const std::string& extra = "") {
   return "ruleset t version 1 effective 2026-01-01\nset settlement_day = 20\n" + extra;
@@ -56,7 +62,8 @@ std::string header(const std::string& extra = "") {
 
 // Evaluates `cond` (a bool expression) in a rule on order.paid; fails the test if it is false.
 void check_true(const std::string& cond, const std::string& extra = "") {
-  const Ruleset rs = compile(header(extra) + "rule r on order.paid {\n  require " + cond + " else \"false\"\n}\n");
+  const Ruleset rs =
+      compile(header(extra) + "rule r on order.paid {\n  require " + cond + " else \"false\"\n}\n");
   FakeFacts facts;
   EvalResult r = evaluate(rs, event(EventType::kOrderPaid, "e1", at("2026-10-05T20:00:00+08:00")), facts);
   INFO(cond);
@@ -88,11 +95,14 @@ TEST_CASE("built-in functions and arithmetic") {
   check_true("month(2026-10-05) == \"2026-10\"");
   check_true("in_campaign(d11, 2026-11-01)", "campaign d11 from 2026-11-01 to 2026-11-12\n");
   check_true("not in_campaign(d11, 2026-11-12)", "campaign d11 from 2026-11-01 to 2026-11-12\n");
-  check_true("not in_campaign(d11, 2026-10-31T23:59:59.999999)", "campaign d11 from 2026-11-01 to 2026-11-12\n");
-  check_true("in_campaign(2026-06-18T12:00)", "campaign a from 2026-11-01 to 2026-11-12\ncampaign b from 2026-06-01 to 2026-06-19\n");
-  check_true("not in_campaign(a, 2026-06-18T12:00)", "campaign a from 2026-11-01 to 2026-11-12\ncampaign b from 2026-06-01 to 2026-06-19\n");
+  check_true("not in_campaign(d11, 2026-10-31T23:59:59.999999)",
+             "campaign d11 from 2026-11-01 to 2026-11-12\n");
+  check_true("in_campaign(2026-06-18T12:00)",
+             "campaign a from 2026-11-01 to 2026-11-12\ncampaign b from 2026-06-01 to 2026-06-19\n");
+  check_true("not in_campaign(a, 2026-06-18T12:00)",
+             "campaign a from 2026-11-01 to 2026-11-12\ncampaign b from 2026-06-01 to 2026-06-19\n");
   check_true("round(100.01 * 20%) == 20.00");
-  check_true("round(0.05 * 50%) == 0.03");     // 2.5 fen rounds half away from zero
+  check_true("round(0.05 * 50%) == 0.03");  // 2.5 fen rounds half away from zero
   check_true("round(-0.05 * 50%) == -0.03");
   check_true("floor(0.05 * 50%) == 0.02");
   check_true("ceil(0.01 * 10%) == 0.01");
@@ -113,7 +123,8 @@ TEST_CASE("built-in functions and arithmetic") {
   check_true("not (3 in [1, 2])");
   check_true("(if 1 < 2 then 5.00 else 6.00) == 5.00");
   check_true("-(1.00) < 0.00 and not false or false");
-  check_true("t[\"s1\"] == 60% and t[\"zz\"] == 50%", "table t {\n  \"s1\": 60%\n  s2: 70%\n  default: 50%\n}\n");
+  check_true("t[\"s1\"] == 60% and t[\"zz\"] == 50%",
+             "table t {\n  \"s1\": 60%\n  s2: 70%\n  default: 50%\n}\n");
   check_true("t[\"s2\"] == 70%", "table t {\n  \"s1\": 60%\n  s2: 70%\n  default: 50%\n}\n");
   check_true("fee == 2.50", "let fee = 2.50\n");
   check_true("event.at == 2026-10-05T20:00", "");
@@ -129,7 +140,8 @@ TEST_CASE("balance and available see earlier postings and this event's own") {
                              "}\n");
   FakeFacts facts;
   const Ruleset seed = compile(header() + "rule s on order.confirmed {\n  move 10.00 from @a:x to @b:y\n}\n");
-  facts.apply(evaluate(seed, event(EventType::kOrderConfirmed, "e0", at("2026-10-01T00:00:00+08:00")), facts));
+  facts.apply(
+      evaluate(seed, event(EventType::kOrderConfirmed, "e0", at("2026-10-01T00:00:00+08:00")), facts));
   EvalResult r = evaluate(rs, event(EventType::kOrderPaid, "e1", at("2026-10-05T20:00:00+08:00")), facts);
   INFO(r.failure.text());
   CHECK(r.ok);
@@ -137,8 +149,8 @@ TEST_CASE("balance and available see earlier postings and this event's own") {
 
 TEST_CASE("largest remainder examples of SPEC section 5") {
   const auto split = [](const std::string& amount, const std::string& shares) {
-    const Ruleset rs = compile(header() + "rule r on order.paid {\n  split " + amount + " from @src:x {\n" + shares +
-                               "\n  }\n}\n");
+    const Ruleset rs = compile(header() + "rule r on order.paid {\n  split " + amount + " from @src:x {\n" +
+                               shares + "\n  }\n}\n");
     FakeFacts facts;
     return evaluate(rs, event(EventType::kOrderPaid, "e1", at("2026-10-05T20:00:00+08:00")), facts);
   };
@@ -147,7 +159,8 @@ TEST_CASE("largest remainder examples of SPEC section 5") {
                  {{"@src:x", "-0.05"}, {"@a:x", "0.01"}, {"@b:x", "0.01"}, {"@c:x", "0.03"}});
   check_postings(split("0.10", "1/3 to @a:x\n 1/3 to @b:x\n rest to @c:x"),
                  {{"@src:x", "-0.10"}, {"@a:x", "0.04"}, {"@b:x", "0.03"}, {"@c:x", "0.03"}});
-  check_postings(split("0.01", "10% to @p:x\n 20% to @a:x\n 70% to @s:x"), {{"@src:x", "-0.01"}, {"@s:x", "0.01"}});
+  check_postings(split("0.01", "10% to @p:x\n 20% to @a:x\n 70% to @s:x"),
+                 {{"@src:x", "-0.01"}, {"@s:x", "0.01"}});
   check_postings(split("0.00", "rest to @a:x"), {});
 }
 
@@ -159,7 +172,8 @@ TEST_CASE("property: split parts are floor or ceil of the exact share and sum to
     std::int64_t left = 1'000'000;
     std::string shares;
     for (int k = 0; k + 1 < n; ++k) {
-      basis[static_cast<std::size_t>(k)] = static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(left + 1));
+      basis[static_cast<std::size_t>(k)] =
+          static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(left + 1));
       left -= basis[static_cast<std::size_t>(k)];
       shares += fmt::format("{}.{:04}% to @p{}:x\n", basis[static_cast<std::size_t>(k)] / 10000,
                             basis[static_cast<std::size_t>(k)] % 10000, k);
@@ -185,7 +199,8 @@ TEST_CASE("property: split parts are floor or ceil of the exact share and sum to
     CHECK(total == amount);
     std::vector<Rational> fraction(static_cast<std::size_t>(n));
     for (int k = 0; k < n; ++k) {
-      const auto exact = *make_rational(static_cast<Int128>(amount) * basis[static_cast<std::size_t>(k)], 1'000'000);
+      const auto exact =
+          *make_rational(static_cast<Int128>(amount) * basis[static_cast<std::size_t>(k)], 1'000'000);
       const Fen g = got[static_cast<std::size_t>(k)];
       CHECK((g == floor_of(exact) || g == ceil_of(exact)));
       fraction[static_cast<std::size_t>(k)] = *sub(exact, Rational::integer(floor_of(exact)));
@@ -276,7 +291,8 @@ TEST_CASE("evaluation errors name the rule, the line and the values") {
         "rule r (line 4): shares total 110%, expected 100%, at evaluation");
   fails("  split 1.00 from @a:x {\n    event.amount / 0.80 to @b:x\n    rest to @c:x\n  }", "",
         "rule r (line 4): shares total 125% before 'rest', more than 100%, at evaluation");
-  fails("  move 1.00 from @a:x to @b:{order.id}", "", "rule r (line 4): order.id has no value for this event");
+  fails("  move 1.00 from @a:x to @b:{order.id}", "",
+        "rule r (line 4): order.id has no value for this event");
   fails("  let big = 90000000000000000.00 * 2", "", "rule r (line 4): overflow in 90000000000000000.00 × 2");
   fails("  move 1.00 from @a:x to @b:{\"\"}", "",
         "rule r (line 4): account segment \"\" is not a valid name (letters, digits, _ - .)");
@@ -348,8 +364,8 @@ class Section9 {
   void set_s(EntityKind kind, F field, const char* value) {
     facts_.set_s(kind, static_cast<int>(field), value);
   }
-  EvalResult run(EventType type, const char* id, const char* when, std::vector<std::pair<std::string, FieldValue>> f = {},
-                 TraceSink* trace = nullptr) {
+  EvalResult run(EventType type, const char* id, const char* when,
+                 std::vector<std::pair<std::string, FieldValue>> f = {}, TraceSink* trace = nullptr) {
     EvalOptions options;
     options.trace = trace;
     EvalResult r = evaluate(rs_, event(type, id, at(when), std::move(f)), facts_, options);
@@ -370,15 +386,18 @@ TEST_CASE("SPEC section 9 with the default policy") {
   // 1. o1: not eligible -> no postings, and the trace says why.
   s.order("o1", "199.00", false);
   Lines trace;
-  EvalResult r1 = s.run(EventType::kOrderConfirmed, "c-o1", "2026-10-09T12:00:00+08:00", {{"order", str("o1")}}, &trace);
+  EvalResult r1 =
+      s.run(EventType::kOrderConfirmed, "c-o1", "2026-10-09T12:00:00+08:00", {{"order", str("o1")}}, &trace);
   check_postings(r1, {});
   CHECK(trace.has("rule cps (line 58): not fired: when true and false is false"));
 
   // 2. o2 confirmed 10-10: 59.80 -> 11.96 / 47.84, available 2026-11-20.
   s.order("o2", "299.00", true);
   Lines trace2;
-  EvalResult r2 = s.run(EventType::kOrderConfirmed, "c-o2", "2026-10-10T12:00:00+08:00", {{"order", str("o2")}}, &trace2);
-  check_postings(r2, {{"@merchant:m1:cps", "-59.80"}, {"@agency:a1:cps", "11.96"}, {"@streamer:s1:cps", "47.84"}});
+  EvalResult r2 =
+      s.run(EventType::kOrderConfirmed, "c-o2", "2026-10-10T12:00:00+08:00", {{"order", str("o2")}}, &trace2);
+  check_postings(
+      r2, {{"@merchant:m1:cps", "-59.80"}, {"@agency:a1:cps", "11.96"}, {"@streamer:s1:cps", "47.84"}});
   for (const auto& p : r2.postings) {
     CHECK(p.available_from_us == nov20);
     CHECK(p.rule == "cps");
@@ -388,8 +407,10 @@ TEST_CASE("SPEC section 9 with the default policy") {
 
   // 3. o3: 100.01 -> 20.002 -> 20.00 -> 4.00 / 16.00.
   s.order("o3", "100.01", true);
-  EvalResult r3 = s.run(EventType::kOrderConfirmed, "c-o3", "2026-10-12T12:00:00+08:00", {{"order", str("o3")}});
-  check_postings(r3, {{"@merchant:m1:cps", "-20.00"}, {"@agency:a1:cps", "4.00"}, {"@streamer:s1:cps", "16.00"}});
+  EvalResult r3 =
+      s.run(EventType::kOrderConfirmed, "c-o3", "2026-10-12T12:00:00+08:00", {{"order", str("o3")}});
+  check_postings(r3,
+                 {{"@merchant:m1:cps", "-20.00"}, {"@agency:a1:cps", "4.00"}, {"@streamer:s1:cps", "16.00"}});
 
   // 5. s1 withdraws 40.00 from CPS at 11-21: available 63.84; fee 5.00; 35.00 paid out.
   s.facts().clear();
@@ -420,7 +441,8 @@ TEST_CASE("SPEC section 9 with the default policy") {
   s.order("o2", "199.00", true);
   EvalResult r4 = s.run(EventType::kOrderRefunded, "r-o2", "2026-11-25T12:00:00+08:00",
                         {{"order", str("o2")}, {"amount", num(fen("100.00"))}, {"case", str("k1")}});
-  check_postings(r4, {{"@merchant:m1:cps", "20.00"}, {"@agency:a1:cps", "-4.00"}, {"@streamer:s1:cps", "-16.00"}});
+  check_postings(
+      r4, {{"@merchant:m1:cps", "20.00"}, {"@agency:a1:cps", "-4.00"}, {"@streamer:s1:cps", "-16.00"}});
   for (const auto& p : r4.postings) CHECK(p.available_from_us == at("2026-12-20T00:00:00+08:00"));
 
   // 6. V-task t1 confirmed 11-11T10:00 inside double11: 2000.00 fee, 8000.00 to a1, 4000.00 on to s1.
@@ -453,7 +475,8 @@ TEST_CASE("an inactive agency leaves all CPS commission to the streamer") {
   Section9 s;
   s.order("o9", "299.00", true);
   s.agency(false);
-  EvalResult r = s.run(EventType::kOrderConfirmed, "c-o9", "2026-10-10T12:00:00+08:00", {{"order", str("o9")}});
+  EvalResult r =
+      s.run(EventType::kOrderConfirmed, "c-o9", "2026-10-10T12:00:00+08:00", {{"order", str("o9")}});
   check_postings(r, {{"@merchant:m1:cps", "-59.80"}, {"@streamer:s1:cps", "59.80"}});
 }
 

@@ -15,7 +15,9 @@ namespace fz::dsl::test {
 class FakeFacts : public Facts {
  public:
   void set(EntityKind kind, int field, FieldValue value) { fields_[{kind, field}] = std::move(value); }
-  void set_s(EntityKind kind, int field, std::string s) { set(kind, field, FieldValue{true, 0, std::move(s)}); }
+  void set_s(EntityKind kind, int field, std::string s) {
+    set(kind, field, FieldValue{true, 0, std::move(s)});
+  }
   void set_i(EntityKind kind, int field, std::int64_t i) { set(kind, field, FieldValue{true, i, {}}); }
   void clear() { fields_.clear(); }
 

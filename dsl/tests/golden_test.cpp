@@ -1,0 +1,97 @@
+// Golden tests: every dsl/testdata/bad/NAME.rules must produce exactly NAME.expected; the default
+// policy, the examples and dsl/testdata/good/*.rules must check clean.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "dsl/rules_check.hpp"
+
+namespace fz::dsl {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kRoot = FZ_SOURCE_DIR_DEFAULT;
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<fs::path> files_in(const fs::path& dir, const std::string& ext) {
+  std::vector<fs::path> out;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() == ext) out.push_back(entry.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST_CASE("broken rules files give exactly the expected diagnostics") {
+  const auto files = files_in(kRoot / "dsl/testdata/bad", ".rules");
+  CHECK(files.size() >= 40);
+  for (const auto& path : files) {
+    const std::string display = fs::relative(path, kRoot).string();
+    CompileResult r = compile_rules(read_file(path), display);
+    fs::path expected = path;
+    expected.replace_extension(".expected");
+    INFO(display);
+    CHECK_FALSE(r.ruleset.has_value());
+    CHECK(r.diagnostics == read_file(expected));
+  }
+}
+
+TEST_CASE("the shipped and example rules check clean") {
+  std::vector<fs::path> files = files_in(kRoot / "rules", ".rules");
+  for (const auto& p : files_in(kRoot / "rules/examples", ".rules")) files.push_back(p);
+  for (const auto& p : files_in(kRoot / "dsl/testdata/good", ".rules")) files.push_back(p);
+  CHECK(files.size() >= 3);
+  for (const auto& path : files) {
+    CompileResult r = compile_rules(read_file(path), path.string());
+    INFO(r.diagnostics);
+    CHECK(r.ruleset.has_value());
+  }
+}
+
+TEST_CASE("limits: file size") {
+  std::string big = "ruleset t version 1 effective 2026-01-01\n";
+  big += std::string(kMaxRulesFileBytes, '#');
+  CompileResult r = compile_rules(big, "big.rules");
+  CHECK(r.diagnostics ==
+        "big.rules:1:1: error: rules file is 1048617 bytes, more than the limit of 1 MiB\n"
+        "ruleset t version 1 effective 2026-01-01\n^\n");
+}
+
+TEST_CASE("rules check: summary lines, diagnostics and exit codes") {
+  const std::vector<std::string> good = {(kRoot / "rules/taobao-live.rules").string()};
+  std::ostringstream out, err;
+  CHECK(run_rules_check(good, out, err) == 0);
+  CHECK(out.str() == "ok: taobao_live v1, 3 rules, 1 table, 1 campaign\n");
+  CHECK(err.str().empty());
+
+  const std::vector<std::string> mixed = {(kRoot / "rules/taobao-live.rules").string(),
+                                          (kRoot / "dsl/testdata/bad/shares_under_100.rules").string(),
+                                          "/nonexistent/file.rules"};
+  std::ostringstream out2, err2;
+  CHECK(run_rules_check(mixed, out2, err2) == 1);
+  CHECK(out2.str() == "ok: taobao_live v1, 3 rules, 1 table, 1 campaign\n");
+  CHECK(err2.str().find("shares total 95%, expected 100% (add a 'rest' share)") != std::string::npos);
+  CHECK(err2.str().find("/nonexistent/file.rules: error: cannot read the file\n") != std::string::npos);
+}
+
+TEST_CASE("diagnostics: tabs and multi-byte characters keep the caret aligned") {
+  CompileResult r = compile_rules("ruleset t version 1 effective 2026-01-01\n\tlet 名 = 1\n", "u.rules");
+  CHECK(r.diagnostics == "u.rules:2:6: error: expected a name\n\tlet 名 = 1\n\t    ^\n");
+  CompileResult r2 =
+      compile_rules("ruleset t version 1 effective 2026-01-01\n# 注释\n\tlet x = \"名\" + 1\n", "u.rules");
+  CHECK(r2.diagnostics ==
+        "u.rules:3:16: error: cannot add string and int\n\tlet x = \"名\" + 1\n\t            ^\n");
+}
+
+}  // namespace
+}  // namespace fz::dsl
