@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cassert>
 
+#include "engine/facts.hpp"
 #include "engine/projection_format.hpp"
 
 namespace fz::engine {
@@ -29,10 +31,15 @@ bool sums_to_zero(const std::vector<Posting>& ps) {
 char Engine::pformat_summary() {
   return pformat::kSummary;
 }
+char Engine::pformat_target() {
+  return pformat::kTarget;
+}
 
-Engine::Engine(Ledger& ledger) : ledger_(ledger) {
+Engine::Engine(Ledger& ledger, Versions versions, Mode mode)
+    : ledger_(ledger), versions_(std::move(versions)), mode_(mode) {
   state_.attach(ledger.db(), ledger.cf(Cf::kEntities));
   accounts_.attach(ledger.db(), ledger.cf(Cf::kAccounts));
+  targets_.attach(ledger.db(), ledger.cf(Cf::kTargets));
   std::string v;
   if (ledger.db()
           ->Get(rocksdb::ReadOptions(), ledger.cf(Cf::kMeta), std::string(pformat::kProjectionHead), &v)
@@ -42,8 +49,86 @@ Engine::Engine(Ledger& ledger) : ledger_(ledger) {
   batch_head_ = committed_head_;
 }
 
+Result<std::unique_ptr<Engine>> Engine::for_append(Ledger& ledger) {
+  auto versions = load_versions(ledger, ledger.head_seq());
+  if (!versions) return versions.error();
+  return std::make_unique<Engine>(ledger, std::move(*versions), Mode::kAppend);
+}
+
+std::uint64_t Engine::governed_count(std::uint64_t version_seq) const {
+  for (const auto& [seq, n] : governed_) {
+    if (seq == version_seq) return n;
+  }
+  return 0;
+}
+
+void Engine::note_issue(std::uint64_t seq, const Event& e, std::string message) {
+  ++issue_count_;
+  if (issues_.size() < kMaxIssuesKept) issues_.push_back(ReplayIssue{seq, e.id, std::move(message)});
+}
+
+std::optional<Eligibility> Engine::order_eligibility_of(const Event& e) {
+  if (e.type != EventType::kOrderPaid && e.type != EventType::kOrderConfirmed &&
+      e.type != EventType::kOrderRefunded) {
+    return std::nullopt;
+  }
+  const Order* o = state_.orders.find(e.field(field_index(e.type, "order")).s);
+  if (o == nullptr) return std::nullopt;
+  const Order copy = *o;
+  const PublishedVersion* v = versions_.governing(last_terms_time_);
+  return order_eligibility(state_, copy, v != nullptr ? v->rules.info().timezone : kDefaultOffsetSec);
+}
+
+Status Engine::run_rules(const Event& e, std::uint64_t seq, std::vector<Posting>* postings) {
+  const TimeUs terms = state_.terms_time(e);
+  last_terms_time_ = terms;
+  const PublishedVersion* v = versions_.governing(terms);
+  if (v == nullptr || !v->rules.listens_to(e.type)) return Status::Ok();
+  auto counted =
+      std::find_if(governed_.begin(), governed_.end(), [&](const auto& g) { return g.first == v->seq; });
+  if (counted == governed_.end()) {
+    governed_.emplace_back(v->seq, 1);
+  } else {
+    ++counted->second;
+  }
+  EventFacts facts(state_, accounts_, targets_, e, terms, v->rules.info());
+  dsl::EvalOptions options;
+  options.enforce_requires = mode_ == Mode::kAppend;
+  options.trace = trace_;
+  dsl::EvalResult r = dsl::evaluate(v->rules, e, facts, options);
+  if (std::string io = state_.take_io_error(); !io.empty()) return make_error(io);
+  for (const dsl::EvalFailure& f : r.would_fail) note_issue(seq, e, f.text());
+  if (!r.ok) {
+    if (mode_ == Mode::kAppend) return make_error(r.failure.text());
+    note_issue(seq, e, r.failure.text() + " (the event keeps no postings in this replay)");
+    return Status::Ok();
+  }
+  if (r.postings.size() > kMaxPostingsPerEvent) {
+    return make_error(fmt::format("the rules made {} postings for one event; at most {}", r.postings.size(),
+                                  kMaxPostingsPerEvent));
+  }
+  const auto version = static_cast<std::uint32_t>(v->rules.info().version);
+  for (dsl::RulePosting& p : r.postings) {
+    postings->push_back(Posting{seq, e.id, e.at_us, std::move(p.account), p.amount_fen, p.available_from_us,
+                                version, std::move(p.rule), static_cast<std::uint32_t>(p.line),
+                                std::move(p.target_key)});
+  }
+  for (dsl::TargetUpdate& t : r.targets) targets_.put(t.key, Allocation{std::move(t.allocation)});
+  return Status::Ok();
+}
+
 Status Engine::post(const Event& e, std::uint64_t seq, std::vector<Posting>* postings) {
-  if (e.type == EventType::kAdjustment) {
+  if (e.type == EventType::kRulesPublished) {
+    if (!versions_.has_seq(seq)) {  // a replay knows every version of the log before it starts
+      auto v = version_from_event(e, seq);
+      if (!v) return v.error();
+      versions_.add(std::move(*v));
+    }
+    batch_versions_.push_back(seq);
+    return Status::Ok();
+  }
+  if (e.type != EventType::kAdjustment) return run_rules(e, seq, postings);
+  {
     // An operator's correcting transfer: one balanced pair, available at once, no rules run.
     const Fen amount = e.field(2).i;
     Posting from{seq, e.id, e.at_us, e.field(0).s, -amount, e.at_us, 0, "adjustment", 0, ""};
@@ -68,6 +153,7 @@ void Engine::book(const std::vector<Posting>& postings) {
 
 Status Engine::apply(const Event& e, std::uint64_t seq) {
   Status st = state_.check_and_apply(e);
+  if (st.ok()) last_terms_time_ = state_.terms_time(e);
   if (st.ok()) {
     if (std::string io = state_.take_io_error(); !io.empty()) st = make_error(io);
   }
@@ -86,6 +172,7 @@ Status Engine::apply(const Event& e, std::uint64_t seq) {
   if (!st.ok()) {
     state_.reject_event();
     accounts_.reject_event();
+    targets_.reject_event();
     return st;
   }
   assert(sums_to_zero(postings));
@@ -93,6 +180,7 @@ Status Engine::apply(const Event& e, std::uint64_t seq) {
   book(postings);
   state_.accept_event();
   accounts_.accept_event();
+  targets_.accept_event();
   last_postings_ = postings;
   if (!postings.empty()) batch_postings_.emplace_back(seq, std::move(postings));
   batch_head_ = seq;
@@ -102,6 +190,10 @@ Status Engine::apply(const Event& e, std::uint64_t seq) {
 Status Engine::flush(rocksdb::WriteBatch& batch) {
   state_.flush(batch);
   accounts_.flush(batch);
+  targets_.flush(batch);
+  for (std::uint64_t seq : batch_versions_) {
+    batch.Put(ledger_.cf(Cf::kMeta), std::string(pformat::kVersionPrefix) + format::seq_key(seq), "");
+  }
   auto* postings_cf = ledger_.cf(Cf::kPostings);
   auto* accounts_cf = ledger_.cf(Cf::kAccounts);
   for (const auto& [seq, ps] : batch_postings_) {
@@ -119,13 +211,18 @@ void Engine::committed() {
   committed_head_ = batch_head_;
   state_.committed();
   accounts_.committed();
+  targets_.committed();
   batch_postings_.clear();
+  batch_versions_.clear();
 }
 
 void Engine::discard() {
   state_.discard();
   accounts_.discard();
+  targets_.discard();
   batch_postings_.clear();
+  batch_versions_.clear();
+  versions_.drop_after(committed_head_);
   batch_head_ = committed_head_;
 }
 

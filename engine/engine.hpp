@@ -10,23 +10,48 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+
 #include <string>
 #include <vector>
+#include "dsl/eval.hpp"
 
 #include "core/result.hpp"
 #include "engine/book.hpp"
+#include "engine/facts.hpp"
 #include "engine/state.hpp"
 #include "engine/table.hpp"
+#include "engine/versions.hpp"
 #include "store/appender.hpp"
 #include "store/ledger.hpp"
 
 namespace fz::engine {
 
+// What replay found that append would have refused (SPEC 5: "replay never rejects; it reports what
+// would now fail").
+struct ReplayIssue {
+  std::uint64_t seq = 0;
+  std::string event_id;
+  std::string message;  // "rule withdraw_cps (line 52): insufficient available balance"
+};
+
 class Engine final : public Projector {
  public:
+  enum class Mode {
+    kAppend,  // `require` failures and evaluation errors reject the event
+    kReplay,  // nothing is rejected; what would now fail is collected in issues()
+  };
+  static constexpr std::size_t kMaxIssuesKept = 1000;
+  static constexpr std::size_t kMaxPostingsPerEvent = 4096;
+
   // Attaches to the projection stored in `ledger` (for a rebuild, a ledger whose projection is being
-  // rewritten). projection_head() tells which events it reflects.
-  explicit Engine(Ledger& ledger);
+  // rewritten), evaluating events with `versions` (every ruleset version in the log).
+  // projection_head() tells which events the stored projection reflects.
+  Engine(Ledger& ledger, Versions versions, Mode mode = Mode::kAppend);
+  // An engine that knows no ruleset version: only preconditions and adjustments (tests, tools).
+  explicit Engine(Ledger& ledger) : Engine(ledger, Versions{}, Mode::kAppend) {}
+  // For appends: the versions are read from `ledger` itself.
+  static Result<std::unique_ptr<Engine>> for_append(Ledger& ledger);
 
   std::uint64_t projection_head() const { return committed_head_; }
 
@@ -37,20 +62,44 @@ class Engine final : public Projector {
 
   // The postings the last accepted event produced (for tests and explain).
   const std::vector<Posting>& last_postings() const { return last_postings_; }
+  const Versions& versions() const { return versions_; }
+  // Events evaluated under the version published at `seq`, since this Engine was made.
+  std::uint64_t governed_count(std::uint64_t version_seq) const;
+  const std::vector<std::pair<std::uint64_t, std::uint64_t>>& governed() const { return governed_; }
+  const std::vector<ReplayIssue>& issues() const { return issues_; }
+  std::uint64_t issue_count() const { return issue_count_; }
+  // The terms time of the last event applied.
+  TimeUs last_terms_time() const { return last_terms_time_; }
+  // For an order event just applied: the order's eligibility under the governing version.
+  std::optional<Eligibility> order_eligibility_of(const Event& e);
+  // Explanation lines of the next evaluations go to `trace` (null: none).
+  void set_trace(dsl::TraceSink* trace) { trace_ = trace; }
 
  private:
   Status post(const Event& e, std::uint64_t seq, std::vector<Posting>* postings);
+  Status run_rules(const Event& e, std::uint64_t seq, std::vector<Posting>* postings);
   void book(const std::vector<Posting>& postings);
+  void note_issue(std::uint64_t seq, const Event& e, std::string message);
 
   Ledger& ledger_;
   EntityState state_;
   Table<AccountSummary> accounts_{pformat_summary()};
+  Table<Allocation> targets_{pformat_target()};
+  Versions versions_;
+  Mode mode_;
+  dsl::TraceSink* trace_ = nullptr;
+  std::vector<std::uint64_t> batch_versions_;  // rules.published seqs in the current batch
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> governed_;  // (version seq, events)
+  std::vector<ReplayIssue> issues_;
+  std::uint64_t issue_count_ = 0;
+  TimeUs last_terms_time_ = 0;
   std::vector<std::pair<std::uint64_t, std::vector<Posting>>> batch_postings_;
   std::vector<Posting> last_postings_;
   std::uint64_t batch_head_ = 0;      // last event applied, pending or committed
   std::uint64_t committed_head_ = 0;  // last event whose projection is durable
 
   static char pformat_summary();
+  static char pformat_target();
 };
 
 }  // namespace fz::engine

@@ -27,7 +27,9 @@ std::string sample_events() {
 
 AppendReport append(Ledger& ledger, const std::string& text, std::size_t batch = 4096,
                     std::vector<LineRejection>* rejections = nullptr) {
-  engine::Engine eng(ledger);
+  auto eng_or = engine::Engine::for_append(ledger);
+  REQUIRE_MESSAGE(eng_or.ok(), eng_or.message());
+  engine::Engine& eng = **eng_or;
   std::istringstream in(text);
   AppendOptions opts;
   opts.batch_events = batch;

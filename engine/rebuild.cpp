@@ -66,7 +66,9 @@ Result<RebuildReport> rebuild_projection(const Ledger& source, Ledger& target, s
 
 Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
                                           const std::function<void(std::uint64_t)>& progress) {
-  Engine engine(target);
+  auto versions = load_versions(source, until_seq);
+  if (!versions) return versions.error();
+  Engine engine(target, std::move(*versions), Engine::Mode::kReplay);
   RebuildReport report;
   report.events = engine.projection_head();
   if (report.events >= until_seq) return report;
@@ -93,6 +95,9 @@ Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, 
     return Status::Ok();
   }));
   FZ_TRY(commit());
+  report.issues = engine.issues();
+  report.issue_count = engine.issue_count();
+  report.governed = engine.governed();
   return report;
 }
 

@@ -11,15 +11,22 @@
 #include <cstdint>
 #include <functional>
 
+#include <utility>
+#include <vector>
+
 #include "core/result.hpp"
+#include "engine/engine.hpp"
 #include "store/format.hpp"
 #include "store/ledger.hpp"
 
 namespace fz::engine {
 
 struct RebuildReport {
-  std::uint64_t events = 0;
-  std::uint64_t postings = 0;
+  std::uint64_t events = 0;         // the projection now reflects events 1..events
+  std::uint64_t postings = 0;       // postings made by the events applied in this call
+  std::vector<ReplayIssue> issues;  // what append would now refuse (the first Engine::kMaxIssuesKept)
+  std::uint64_t issue_count = 0;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> governed;  // (version seq, events it evaluated)
 };
 
 // progress(seq) is called after each batch.

@@ -86,7 +86,7 @@ TEST_CASE("a second writer process is refused while the first holds the ledger")
   }
   std::ofstream hold(fifo);  // opens once the writer opens its end
   std::string second;
-  for (int i = 0; i < 100; ++i) {  // wait until the first writer has the lock
+  for (int i = 0; i < 600; ++i) {  // wait (up to 30 s on a loaded machine) until the first writer has the lock
     auto r = run(fz_cmd(dir, "append " + sample()));
     second = r.out;
     if (r.exit_code == 1) break;

@@ -28,7 +28,7 @@ TEST_CASE("gen: every generated event is appended") {
   generate_events({8000, 11, 60}, events);
   auto ledger = Ledger::open(dir / "db", Ledger::Access::kWrite);
   REQUIRE(ledger.ok());
-  engine::Engine eng(**ledger);
+  engine::Engine eng(**ledger, engine::Versions{});
   std::istringstream in(events.str());
   std::vector<std::string> reasons;
   auto r = run_append(**ledger, &eng, {{"gen", &in}}, {},

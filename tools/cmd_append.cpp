@@ -42,8 +42,9 @@ int run(const Globals& g, const AppendArgs& a) {
   if (auto caught = engine::catch_up_projection(**ledger, **ledger, (*ledger)->head_seq()); !caught) {
     return fail(caught.message());
   }
-  engine::Engine engine(**ledger);
-  auto report = run_append(**ledger, &engine, inputs, options, [&](const LineRejection& r) {
+  auto engine = engine::Engine::for_append(**ledger);
+  if (!engine) return fail(engine.message());
+  auto report = run_append(**ledger, engine->get(), inputs, options, [&](const LineRejection& r) {
     if (json) {
       rejections.push_back(
           boost::json::object{{"file", r.file}, {"line", r.line}, {"id", r.id}, {"reason", r.reason}});

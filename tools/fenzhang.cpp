@@ -59,10 +59,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json", "csv"}));
 
   std::vector<Command> commands;
+  add_rules(app, g, commands);
   add_append(app, g, commands);
   add_verify(app, g, commands);
   add_balance(app, g, commands);
   add_journal(app, g, commands);
+  add_explain(app, g, commands);
   add_replay(app, g, commands);
   add_gen(app, g, commands);
 

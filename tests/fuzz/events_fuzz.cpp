@@ -81,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }();
     (void)registered;
   }
-  fz::engine::Engine engine(*ledger);
+  fz::engine::Engine engine(*ledger, fz::engine::Versions{});
   std::istringstream in(text);
   auto report = fz::run_append(*ledger, &engine, {{"fuzz", &in}}, {}, [](const fz::LineRejection&) {});
   if (!report) fail("append failed");

@@ -1,0 +1,57 @@
+// EventFacts: the engine's answers to the rules evaluator (dsl::Facts) for one event: the fields of
+// the entities the event brings into scope (SPEC section 4) as of after the event's own entity changes,
+// the balances and availability of accounts and the previous allocation of keyed targets as of before
+// the event. Calendar-dependent facts (a directed plan's effective time, an agency's activity, order
+// eligibility) use the settings of the ruleset version that governs the event.
+//
+// Borrows everything it is given; lives for one evaluation. Not thread-safe.
+#pragma once
+
+#include <string>
+
+#include "dsl/eval.hpp"
+#include "engine/book.hpp"
+#include "engine/state.hpp"
+#include "engine/table.hpp"
+
+namespace fz::engine {
+
+struct Eligibility {
+  bool eligible = false;
+  std::string why_not;  // "" when eligible
+};
+
+// SPEC 4: via_link, plan exists, same merchant, plan effective at paid_at, general or approved by then.
+Eligibility order_eligibility(EntityState& state, const Order& order, OffsetSec timezone);
+// A directed plan takes effect at the first local midnight strictly after its creation.
+TimeUs plan_effective_at(const Plan& plan, OffsetSec timezone);
+
+class EventFacts final : public dsl::Facts {
+ public:
+  EventFacts(EntityState& state, Table<AccountSummary>& accounts, Table<Allocation>& targets,
+             const Event& event, TimeUs terms_time, const dsl::RulesetInfo& rules);
+
+  bool entity_field(dsl::EntityKind kind, int field, FieldValue* out) const override;
+  Fen balance(std::string_view account) const override;
+  Fen available(std::string_view account, TimeUs at_us) const override;
+  dsl::Allocation previous_allocation(std::string_view key) const override;
+
+ private:
+  bool order_field(int field, FieldValue* out) const;
+  bool plan_field(int field, FieldValue* out) const;
+  bool task_field(int field, FieldValue* out) const;
+  bool agency_field(int field, FieldValue* out) const;
+  bool party_field(int field, FieldValue* out) const;
+  const std::string& field(std::string_view name) const;
+
+  EntityState& state_;
+  Table<AccountSummary>& accounts_;
+  Table<Allocation>& targets_;
+  const Event& event_;
+  TimeUs terms_time_;
+  const dsl::RulesetInfo& rules_;
+  std::string streamer_id_;  // the streamer in scope, "" when none
+  std::string agency_id_;    // the agency in scope, "" when none
+};
+
+}  // namespace fz::engine

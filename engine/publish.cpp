@@ -1,0 +1,101 @@
+#include "engine/publish.hpp"
+
+#include <openssl/evp.h>
+
+#include <fmt/format.h>
+
+#include "dsl/rules_check.hpp"
+#include "engine/rebuild.hpp"
+#include "store/appender.hpp"
+#include "store/codec.hpp"
+
+namespace fz::engine {
+namespace {
+
+std::string sha256_hex(std::string_view bytes) {
+  format::Hash out{};
+  unsigned int n = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), out.data(), &n, EVP_sha256(), nullptr) != 1) std::abort();
+  return hash_hex(out);
+}
+
+Event published_event(const dsl::RulesetInfo& info, const std::string& source, const std::string& sha,
+                      TimeUs now) {
+  Event e;
+  e.id = fmt::format("rules.{}.v{}", info.name, info.version);
+  e.type = EventType::kRulesPublished;
+  e.at_us = now;
+  e.fields = {FieldValue{true, 0, info.name}, FieldValue{true, info.version, ""},
+              FieldValue{true, info.effective_us, ""}, FieldValue{true, 0, sha}, FieldValue{true, 0, source}};
+  return e;
+}
+
+}  // namespace
+
+Result<PublishReport> publish_rules(Ledger& ledger, const std::string& source, const std::string& filename,
+                                    TimeUs now_us, std::string* diagnostics) {
+  if (source.size() > dsl::kMaxRulesFileBytes) {
+    return make_error(fmt::format("{}: {} bytes; a rules file has at most {}", filename, source.size(),
+                                  dsl::kMaxRulesFileBytes));
+  }
+  dsl::CompileResult compiled = dsl::compile_rules(source, filename);
+  if (!compiled.ruleset) {
+    *diagnostics = compiled.diagnostics;
+    return make_error(fmt::format("{}: {} error{}; nothing published", filename, compiled.error_count,
+                                  compiled.error_count == 1 ? "" : "s"));
+  }
+  const dsl::RulesetInfo& info = compiled.ruleset->info();
+  PublishReport report;
+  report.name = info.name;
+  report.version = info.version;
+  report.effective_us = info.effective_us;
+  report.timezone = info.timezone;
+  report.sha256 = sha256_hex(source);
+
+  auto caught = catch_up_projection(ledger, ledger, ledger.head_seq());
+  if (!caught) return caught.error();
+  auto eng = Engine::for_append(ledger);
+  if (!eng) return eng.error();
+  for (const PublishedVersion& v : (*eng)->versions().all()) {
+    if (v.rules.info().name != info.name) {
+      return make_error(
+          fmt::format("this ledger uses ruleset {}; one ruleset name per ledger ({} defines {})",
+                      v.rules.info().name, filename, info.name));
+    }
+  }
+  if (const PublishedVersion* same = (*eng)->versions().find(info.name, info.version)) {
+    if (same->sha256 != report.sha256) {
+      return make_error(
+          fmt::format("conflict: {} v{} is already published (seq {}) with other text; give the "
+                      "changed file a new version",
+                      info.name, info.version, same->seq));
+    }
+    report.duplicate = true;
+    report.seq = same->seq;
+    return report;
+  }
+
+  const std::uint64_t before = ledger.head_seq();
+  Appender appender(ledger, eng->get());
+  std::string reason;
+  if (appender.stage(published_event(info, source, report.sha256, now_us), &reason) !=
+      Disposition::kAppended) {
+    return make_error(reason);
+  }
+  FZ_TRY(appender.commit());
+  report.seq = ledger.head_seq();
+  if (before == 0) return report;
+
+  // The new version may govern events already in the log: recompute so that the projection equals a
+  // replay of the log.
+  auto rebuilt = rebuild_projection(ledger, ledger, report.seq);
+  if (!rebuilt) return rebuilt.error();
+  for (const auto& [vseq, n] : rebuilt->governed) {
+    if (vseq == report.seq) report.reevaluated = n;
+  }
+  report.issues = std::move(rebuilt->issues);
+  report.issue_count = rebuilt->issue_count;
+  return report;
+}
+
+}  // namespace fz::engine

@@ -1,0 +1,35 @@
+// publish_rules(): `fenzhang rules publish` (SPEC section 5, "Versions"). Checks a rules file, appends
+// it to the ledger as a rules.published event carrying the source and its SHA-256, and, when the new
+// version governs events already in the log, recomputes the projection so that it equals a replay of
+// the log. The same name+version with the same text is a duplicate (nothing written); with other text a
+// conflict; a ledger holds versions of one ruleset name only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "engine/engine.hpp"
+#include "store/ledger.hpp"
+
+namespace fz::engine {
+
+struct PublishReport {
+  bool duplicate = false;
+  std::string name;
+  std::int64_t version = 0;
+  TimeUs effective_us = 0;
+  OffsetSec timezone = kDefaultOffsetSec;
+  std::uint64_t seq = 0;  // of the rules.published event (the existing one for a duplicate)
+  std::string sha256;
+  std::uint64_t reevaluated = 0;    // earlier events now governed by this version
+  std::vector<ReplayIssue> issues;  // what append would now refuse
+  std::uint64_t issue_count = 0;
+};
+
+// `diagnostics` receives the checker's messages when the file does not check clean.
+Result<PublishReport> publish_rules(Ledger& ledger, const std::string& source, const std::string& filename,
+                                    TimeUs now_us, std::string* diagnostics);
+
+}  // namespace fz::engine

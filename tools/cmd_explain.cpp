@@ -1,0 +1,115 @@
+// fenzhang explain EVENT_ID
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+#include "core/money.hpp"
+#include "engine/explain.hpp"
+#include "store/event_json.hpp"
+#include "tools/cli.hpp"
+
+namespace fz::cli {
+namespace {
+
+boost::json::value posting_json(const engine::Posting& p, OffsetSec tz) {
+  return boost::json::object{
+      {"seq", p.seq},
+      {"event", p.event_id},
+      {"account", p.account},
+      {"amount", format_money(p.amount_fen)},
+      {"available_at", format_time(p.available_at, tz)},
+      {"version", p.version == 0 ? boost::json::value(nullptr) : boost::json::value(p.version)},
+      {"rule", p.rule},
+      {"line", p.line == 0 ? boost::json::value(nullptr) : boost::json::value(p.line)},
+      {"key", p.key.empty() ? boost::json::value(nullptr) : boost::json::value(p.key)}};
+}
+
+void print_json(const engine::Explanation& x) {
+  const OffsetSec tz = x.timezone;
+  boost::json::object o;
+  o["seq"] = x.seq;
+  o["hash"] = x.hash_hex;
+  o["event"] = boost::json::parse(event_to_json(x.event, tz));
+  o["terms_time"] = format_time(x.terms_time, tz);
+  o["terms_time_from"] = x.terms_reason;
+  if (x.version_seq) {
+    o["version"] = boost::json::object{{"ruleset", x.version_name},
+                                       {"version", x.version},
+                                       {"effective", format_time(x.version_effective, tz)},
+                                       {"published_seq", *x.version_seq},
+                                       {"why", x.version_reason}};
+  } else {
+    o["version"] = nullptr;
+    o["version_why"] = x.version_reason;
+  }
+  boost::json::array others;
+  for (const auto& s : x.other_versions) others.push_back(boost::json::string(s));
+  o["other_versions"] = std::move(others);
+  if (x.eligible) {
+    o["eligible"] = *x.eligible;
+    o["why_ineligible"] =
+        x.eligible.value() ? boost::json::value(nullptr) : boost::json::value(x.why_ineligible);
+  }
+  boost::json::array trace;
+  for (const auto& t : x.trace) trace.push_back(boost::json::object{{"depth", t.depth}, {"text", t.text}});
+  o["trace"] = std::move(trace);
+  boost::json::array postings;
+  for (const auto& p : x.postings) postings.push_back(posting_json(p, tz));
+  o["postings"] = std::move(postings);
+  std::cout << boost::json::serialize(o) << "\n";
+}
+
+void print_text(const engine::Explanation& x) {
+  const OffsetSec tz = x.timezone;
+  fmt::print("event {} (seq {}, hash {})\n", x.event.id, x.seq, x.hash_hex);
+  fmt::print("  {}\n", event_to_json(x.event, tz));
+  fmt::print("terms time {} ({})\n", format_time(x.terms_time, tz), x.terms_reason);
+  if (x.version_seq) {
+    fmt::print("ruleset {} v{} (effective {}, published at seq {}): {}\n", x.version_name, x.version,
+               format_time(x.version_effective, tz), *x.version_seq, x.version_reason);
+  } else {
+    fmt::print("ruleset: {}\n", x.version_reason);
+  }
+  for (const auto& s : x.other_versions) fmt::print("  not {}\n", s);
+  if (x.eligible) {
+    if (*x.eligible) {
+      fmt::print("order eligible for commission\n");
+    } else {
+      fmt::print("order not eligible: {}\n", x.why_ineligible);
+    }
+  }
+  for (const auto& t : x.trace)
+    fmt::print("{}{}\n", std::string(2 + 2 * static_cast<std::size_t>(t.depth), ' '), t.text);
+  if (x.postings.empty()) {
+    fmt::print("postings: none\n");
+    return;
+  }
+  fmt::print("postings:\n");
+  for (const auto& p : x.postings) {
+    fmt::print("  {:<28} {:>14}  available {}  rule {}{}{}\n", p.account, format_money(p.amount_fen),
+               format_time(p.available_at, tz), p.rule, p.line ? fmt::format(" line {}", p.line) : "",
+               p.key.empty() ? "" : " key " + p.key);
+  }
+}
+
+}  // namespace
+
+void add_explain(CLI::App& app, Globals& g, std::vector<Command>& out) {
+  auto id = std::make_shared<std::string>();
+  CLI::App* sub =
+      app.add_subcommand("explain", "why an event has its postings: version, rules, values, rounding");
+  sub->add_option("event", *id, "event id")->required();
+  out.push_back({sub, [&g, id] {
+                   auto ledger = Ledger::open(g.db_dir(), Ledger::Access::kRead);
+                   if (!ledger) return fail(ledger.message());
+                   auto x = engine::explain(**ledger, *id);
+                   if (!x) return fail(x.message());
+                   if (g.format_name == "json") {
+                     print_json(*x);
+                   } else {
+                     print_text(*x);
+                   }
+                   return kExitOk;
+                 }});
+}
+
+}  // namespace fz::cli
