@@ -81,10 +81,15 @@ class Checker {
  private:
   // ---- positions and errors ----
   std::size_t offset(const ast::x3::position_tagged& node) const { return parsed_.handler->offset_of(node); }
-  int line_of(const ast::x3::position_tagged& node) const {
-    const auto at = std::min(offset(node), source_.size());
-    return 1 + static_cast<int>(
-                   std::count(source_.begin(), source_.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+  int line_of(const ast::x3::position_tagged& node) {
+    if (line_starts_.empty()) {
+      line_starts_.push_back(0);
+      for (std::size_t k = 0; k < source_.size(); ++k) {
+        if (source_[k] == '\n') line_starts_.push_back(k + 1);
+      }
+    }
+    const auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset(node));
+    return static_cast<int>(it - line_starts_.begin());
   }
   void error(const ast::x3::position_tagged& node, std::string message) {
     diags_.error(offset(node), std::move(message));
@@ -1163,6 +1168,7 @@ class Checker {
   RulesetInfo info_;
   std::map<std::string, Global> globals_;
   std::vector<std::string> settings_seen_;
+  std::vector<std::size_t> line_starts_;
   std::vector<std::string> rule_names_;
   std::vector<std::map<std::string, std::pair<std::int32_t, Type>>> scopes_;
   std::vector<EventType> on_types_;
