@@ -105,6 +105,11 @@ Result<Explanation> explain(const Ledger& ledger, const std::string& event_id) {
     FZ_TRY(engine.apply(x.event, x.seq));
     x.terms_time = engine.last_terms_time();
     describe_versions(all, x.terms_time, &x);
+    if (const PublishedVersion* v = all.governing(x.terms_time);
+        v != nullptr && !v->rules.listens_to(x.event.type)) {
+      x.trace.push_back(TraceLine{0, fmt::format("no rule of {} v{} listens to {}", v->rules.info().name,
+                                                 v->rules.info().version, spec_of(x.event.type).name)});
+    }
     if (auto e = engine.order_eligibility_of(x.event)) {
       x.eligible = e->eligible;
       x.why_ineligible = e->why_not;
