@@ -91,6 +91,7 @@ class Evaluation {
   }
 
   bool run_stmt(const Stmt& s, int depth) {
+    machine_.set_trace(options_.trace, depth + 1);
     switch (s.kind) {
       case StmtKind::kLet: {
         Value& slot = machine_.locals()[static_cast<std::size_t>(s.slot)];
@@ -135,6 +136,7 @@ class Evaluation {
     Value from;
     if (!eval(s.expr, s.line, &amount) || !eval(s.from, s.line, &from)) return false;
     if (amount.i < 0) return error(s.line, "amount " + show(amount) + " is negative");
+    const std::size_t first_posting = result_.postings.size();
     TimeUs available = event_.at_us;
     if (s.available >= 0) {
       Value t;
@@ -162,6 +164,7 @@ class Evaluation {
     for (auto& [account, fen] : parts) {
       if (fen != 0) post(s, account, fen, available, "", depth);
     }
+    if (!balanced(first_posting)) return error(s.line, "internal error: postings do not sum to zero");
     return true;
   }
 

@@ -356,6 +356,13 @@ bool Machine::eval_call(const Node& node, Value* out) {
                              : node.op == Op::kFloor ? floor_of(x.q)
                                                      : ceil_of(x.q);
       *out = make(node.type, v);
+      if (trace_ != nullptr && !rendering_ && !x.q.is_integer()) {
+        const char* how = node.op == Op::kRound   ? "half away from zero"
+                          : node.op == Op::kFloor ? "down"
+                                                  : "up";
+        trace_->line(trace_depth_, fmt::format("{}: {} -> {} (rounded {})", node.label,
+                                               format_value(x, offset()), format_value(*out, offset()), how));
+      }
       return true;
     }
     case Op::kMin:
@@ -443,10 +450,18 @@ bool Machine::eval_table(const Node& node, Value* out) {
 }
 
 std::string Machine::render(std::int32_t n) {
+  const bool was_rendering = rendering_;
+  rendering_ = true;
+  std::string text = render_node(n);
+  rendering_ = was_rendering;
+  return text;
+}
+
+std::string Machine::render_node(std::int32_t n) {
   const Node& node = program_.nodes[static_cast<std::size_t>(n)];
   const auto child = [&](std::int32_t c) {
     const Node& sub = program_.nodes[static_cast<std::size_t>(c)];
-    std::string text = render(c);
+    std::string text = render_node(c);
     return is_binary(sub.op) ? "(" + text + ")" : text;
   };
   Value v;
@@ -456,12 +471,12 @@ std::string Machine::render(std::int32_t n) {
     case Op::kNot:
       return "not " + child(node.a);
     case Op::kIf:
-      return "if " + render(node.a) + " then " + render(node.b) + " else " + render(node.c);
+      return "if " + render_node(node.a) + " then " + render_node(node.b) + " else " + render_node(node.c);
     case Op::kList:
     case Op::kMin:
     case Op::kMax: {
       std::string out = node.op == Op::kList ? "[" : node.label + "(";
-      for (std::size_t k = 0; k < node.args.size(); ++k) out += (k ? ", " : "") + render(node.args[k]);
+      for (std::size_t k = 0; k < node.args.size(); ++k) out += (k ? ", " : "") + render_node(node.args[k]);
       return out + (node.op == Op::kList ? "]" : ")");
     }
     case Op::kRound:
@@ -471,10 +486,10 @@ std::string Machine::render(std::int32_t n) {
     case Op::kNextMidnight:
     case Op::kMonth:
     case Op::kInCampaignAny:
-      return node.label + "(" + render(node.a) + ")";
+      return node.label + "(" + render_node(node.a) + ")";
     case Op::kInCampaign:
       return node.label + "(" + info_.campaigns[static_cast<std::size_t>(node.slot)].name + ", " +
-             render(node.a) + ")";
+             render_node(node.a) + ")";
     default:
       break;
   }

@@ -27,12 +27,19 @@ class Machine {
   // The expression with every name replaced by its value: "round(299.00 × 20%)".
   std::string render(std::int32_t n);
 
+  // Rounding steps are reported to `trace` (may be null) at `depth`.
+  void set_trace(TraceSink* trace, int depth) {
+    trace_ = trace;
+    trace_depth_ = depth;
+  }
+
   const std::string& error() const { return error_; }
   std::vector<Value>& locals() { return locals_; }
   OffsetSec offset() const { return info_.timezone; }
 
  private:
   bool fail(std::string message);
+  std::string render_node(std::int32_t n);
   bool eval_binary(const Node& node, Value* out);
   bool eval_arith(const Node& node, const Value& a, const Value& b, Value* out);
   bool eval_compare(const Node& node, const Value& a, const Value& b, Value* out);
@@ -49,6 +56,9 @@ class Machine {
   const std::vector<RulePosting>* overlay_;
   std::vector<Value> locals_;
   std::string error_;
+  TraceSink* trace_ = nullptr;
+  int trace_depth_ = 0;
+  bool rendering_ = false;
 };
 
 }  // namespace fz::dsl::detail

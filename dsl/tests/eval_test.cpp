@@ -407,8 +407,15 @@ TEST_CASE("SPEC section 9 with the default policy") {
 
   // 3. o3: 100.01 -> 20.002 -> 20.00 -> 4.00 / 16.00.
   s.order("o3", "100.01", true);
+  Lines trace3;
   EvalResult r3 =
-      s.run(EventType::kOrderConfirmed, "c-o3", "2026-10-12T12:00:00+08:00", {{"order", str("o3")}});
+      s.run(EventType::kOrderConfirmed, "c-o3", "2026-10-12T12:00:00+08:00", {{"order", str("o3")}}, &trace3);
+  CHECK(trace3.has("round: 20.002 -> 20.00 (rounded half away from zero)"));
+  CHECK(trace3.has("let commission = round(100.01 × 20%) = 20.00"));
+  CHECK(trace3.has("20% of 20.00 = 4.00 -> 4.00 to @agency:a1:cps"));
+  CHECK(trace3.has("post @streamer:s1:cps +16.00 available 2026-11-20T00:00:00+08:00"));
+  CHECK(trace3.has("target \"cps/o3\": previous (none); new @merchant:m1:cps -20.00, @agency:a1:cps 4.00, "
+                   "@streamer:s1:cps 16.00"));
   check_postings(r3,
                  {{"@merchant:m1:cps", "-20.00"}, {"@agency:a1:cps", "4.00"}, {"@streamer:s1:cps", "16.00"}});
 
