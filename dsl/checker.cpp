@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "core/money.hpp"
 #include "dsl/machine.hpp"
@@ -356,6 +357,7 @@ class Checker {
       if (!type || *type == Type::kInt) type = ty;
       return fold(t, e);
     };
+    std::set<std::string> keys;
     for (const auto& entry : item.entries) {
       std::string key;
       const ast::x3::position_tagged* where = nullptr;
@@ -369,9 +371,7 @@ class Checker {
       }
       auto v = value_of(entry.value);
       if (!v) continue;
-      const bool dup =
-          std::any_of(table.entries.begin(), table.entries.end(), [&](auto& e) { return e.first == key; });
-      if (dup) {
+      if (!keys.insert(key).second) {
         error(*where, "table " + table.name + " has the key \"" + key + "\" twice");
         continue;
       }
@@ -391,10 +391,7 @@ class Checker {
     detail::Rule rule;
     rule.name = item.name.name;
     rule.line = line_of(item);
-    if (std::find(rule_names_.begin(), rule_names_.end(), rule.name) != rule_names_.end()) {
-      error(item.name, "duplicate rule name '" + rule.name + "'");
-    }
-    rule_names_.push_back(rule.name);
+    if (!rule_names_.insert(rule.name).second) error(item.name, "duplicate rule name '" + rule.name + "'");
     RuleInfo ri{rule.name, rule.line, {}};
     entity_mask_ = ~0u;
     on_types_.clear();
@@ -1169,7 +1166,7 @@ class Checker {
   std::map<std::string, Global> globals_;
   std::vector<std::string> settings_seen_;
   std::vector<std::size_t> line_starts_;
-  std::vector<std::string> rule_names_;
+  std::set<std::string> rule_names_;
   std::vector<std::map<std::string, std::pair<std::int32_t, Type>>> scopes_;
   std::vector<EventType> on_types_;
   std::uint32_t entity_mask_ = 0;

@@ -6,9 +6,7 @@
 namespace fz::dsl {
 
 void Diagnostics::error(std::size_t offset, std::string message) {
-  for (const Entry& e : errors_) {
-    if (e.offset == offset && e.message == message) return;
-  }
+  if (!seen_.emplace(offset, message).second) return;
   errors_.push_back(Entry{offset, std::move(message)});
 }
 
@@ -17,6 +15,7 @@ std::string Diagnostics::format(std::string_view filename, std::string_view sour
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const Entry& a, const Entry& b) { return a.offset < b.offset; });
   std::string out;
+  if (sorted.size() > kMaxShown) sorted.resize(kMaxShown);
   for (const Entry& e : sorted) {
     const std::size_t at = std::min(e.offset, source.size());
     const std::size_t newline = at == 0 ? std::string_view::npos : source.rfind('\n', at - 1);
@@ -38,6 +37,9 @@ std::string Diagnostics::format(std::string_view filename, std::string_view sour
     }
     out += fmt::format("{}:{}:{}: error: {}\n{}\n{}^\n", filename, line_no, at - line_start + 1, e.message,
                        line, caret);
+  }
+  if (errors_.size() > kMaxShown) {
+    out += fmt::format("{}: note: {} more errors not shown\n", filename, errors_.size() - kMaxShown);
   }
   return out;
 }

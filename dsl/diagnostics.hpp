@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,7 +19,9 @@ class Diagnostics {
   void error(std::size_t offset, std::string message);
   bool empty() const { return errors_.empty(); }
   std::size_t count() const { return errors_.size(); }
-  // All errors, sorted by position, each with its source line and a caret under the column.
+  // The errors sorted by position, each with its source line and a caret under the column; after
+  // kMaxShown errors, one line says how many more there were.
+  static constexpr std::size_t kMaxShown = 100;
   std::string format(std::string_view filename, std::string_view source) const;
 
  private:
@@ -27,6 +30,7 @@ class Diagnostics {
     std::string message;
   };
   std::vector<Entry> errors_;
+  std::set<std::pair<std::size_t, std::string>> seen_;
 };
 
 }  // namespace fz::dsl

@@ -349,7 +349,7 @@ auto const expr_segment_def = '{' > expr[set_value] > '}';
 auto const let_stmt_def = kw_let > ident > '=' > expr;
 auto const require_stmt_def = kw_require > expr > kw_else > string_lit;
 auto const if_stmt_def = kw_if > expr > block > -(kw_else > else_branch);
-auto const else_branch_def = block | if_stmt;
+auto const else_branch_def = block | nested[if_stmt];
 auto const move_stmt_def = kw_move > expr > kw_from > account > kw_to > account > -(kw_available > expr) >
                            -(kw_per > expr);
 auto const split_stmt_def = kw_split > expr > kw_from > account > -(kw_available > expr) > -(kw_per > expr) >

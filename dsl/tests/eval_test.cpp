@@ -414,8 +414,9 @@ TEST_CASE("SPEC section 9 with the default policy") {
   CHECK(trace3.has("let commission = round(100.01 × 20%) = 20.00"));
   CHECK(trace3.has("20% of 20.00 = 4.00 -> 4.00 to @agency:a1:cps"));
   CHECK(trace3.has("post @streamer:s1:cps +16.00 available 2026-11-20T00:00:00+08:00"));
-  CHECK(trace3.has("target \"cps/o3\": previous (none); new @merchant:m1:cps -20.00, @agency:a1:cps 4.00, "
-                   "@streamer:s1:cps 16.00"));
+  CHECK(
+      trace3.has("target \"cps/o3\": previous (none); new @merchant:m1:cps -20.00, @agency:a1:cps 4.00, "
+                 "@streamer:s1:cps 16.00"));
   check_postings(r3,
                  {{"@merchant:m1:cps", "-20.00"}, {"@agency:a1:cps", "4.00"}, {"@streamer:s1:cps", "16.00"}});
 

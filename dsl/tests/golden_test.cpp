@@ -67,6 +67,34 @@ TEST_CASE("limits: file size") {
         "ruleset t version 1 effective 2026-01-01\n^\n");
 }
 
+std::string first_line(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
+
+TEST_CASE("limits: nesting, chains and the number of errors shown") {
+  const std::string head = "ruleset t version 1 effective 2026-01-01\n";
+  std::string nots = head + "let x = ";
+  for (int k = 0; k < 70; ++k) nots += "not ";
+  CHECK(first_line(compile_rules(nots + "true\n", "n.rules").diagnostics) ==
+        "n.rules:2:265: error: expression nested more than 64 levels deep");
+
+  std::string chain = head + "let x = 1";
+  for (int k = 0; k < 300; ++k) chain += " + 1";
+  CHECK(first_line(compile_rules(chain + "\n", "c.rules").diagnostics) ==
+        "c.rules:2:1031: error: expression is too deeply nested (more than 256 operations)");
+
+  std::string elses = head + "rule r on order.paid {\n  if true {\n  }";
+  for (int k = 0; k < 70; ++k) elses += " else if true {\n  }";
+  CompileResult deep = compile_rules(elses + "\n}\n", "e.rules");
+  CHECK(deep.diagnostics.find("error: expression nested more than 64 levels deep") != std::string::npos);
+
+  std::string many = head;
+  for (int k = 0; k < 150; ++k) many += "let x = 1\n";
+  CompileResult r = compile_rules(many, "m.rules");
+  CHECK(r.error_count == 149);
+  CHECK(r.diagnostics.find("m.rules: note: 49 more errors not shown\n") != std::string::npos);
+}
+
 TEST_CASE("rules check: summary lines, diagnostics and exit codes") {
   const std::vector<std::string> good = {(kRoot / "rules/taobao-live.rules").string()};
   std::ostringstream out, err;
