@@ -26,7 +26,12 @@ using Allocation = std::vector<std::pair<std::string, Fen>>;  // account -> fen,
 class Facts {
  public:
   virtual ~Facts() = default;
-  // A field of one of the event's entities (SPEC 4), `field` indexing entity_fields(kind). Fill *out
+  // A field of one of the event's entities (SPEC 4; which ones: entities_of(event.type)), `field`
+  // indexing entity_fields(kind) (see the *Field enums). Entities are read at the event's terms time.
+  // Conventions the default policy relies on: an unsigned streamer's `agency` entity has id "" and
+  // active false (contracted_at absent); on withdrawal.requested `streamer` is the party's streamer
+  // (absent fields for an agency party) and `agency` is that streamer's agency or the party itself.
+  // Fill *out
   // (money: i in fen; ratio: i / 1'000'000 like FieldKind::kPercent; bool, int, time: i; string: s)
   // and return true, or return false when the value does not exist (no such entity, or a time that has
   // not happened, e.g. order.confirmed_at before confirmation): reading it is an evaluation error.
