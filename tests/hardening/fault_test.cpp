@@ -442,6 +442,9 @@ TEST_CASE("read errors and corrupted reads of table files: verify and queries fa
       FaultEnv fe;
       auto l = Ledger::open(fx.db, Ledger::Access::kRead, fe.env.get());
       REQUIRE_MESSAGE(l.ok(), l.message());
+      // The projection head (one small block, now cached) reads fine, so the queries get past their
+      // currency check and meet the fault in the postings and balances themselves.
+      REQUIRE(engine::check_projection_current(**l).ok());
       fe.faults().read_fault = mode;
       op(**l);
     };
@@ -465,16 +468,19 @@ TEST_CASE("read errors and corrupted reads of table files: verify and queries fa
     with_faulty_reader([&](const Ledger& l) {
       auto rows = engine::balances(l, "", std::nullopt, 0);
       REQUIRE_FALSE(rows.ok());
+      CHECK_MESSAGE(rows.message().starts_with("cannot read balances: "), rows.message());
       CHECK_MESSAGE(loud(rows.message()), rows.message());
     });
     with_faulty_reader([&](const Ledger& l) {
       auto rows = engine::balances(l, "@streamer:*", parse_rfc3339("2026-10-15T00:00:00Z").value(), 0);
       REQUIRE_FALSE(rows.ok());
+      CHECK_MESSAGE(rows.message().starts_with("cannot read balances: "), rows.message());
       CHECK_MESSAGE(loud(rows.message()), rows.message());
     });
     with_faulty_reader([&](const Ledger& l) {
       auto ps = engine::journal(l, engine::JournalFilter{});
       REQUIRE_FALSE(ps.ok());
+      CHECK_MESSAGE(ps.message().starts_with("cannot read postings: "), ps.message());
       CHECK_MESSAGE(loud(ps.message()), ps.message());
     });
     with_faulty_reader([&](const Ledger& l) {
@@ -482,6 +488,7 @@ TEST_CASE("read errors and corrupted reads of table files: verify and queries fa
       f.account_pattern = "@streamer:s1:cps";
       auto ps = engine::journal(l, f);
       REQUIRE_FALSE(ps.ok());
+      CHECK_MESSAGE(ps.message().starts_with("cannot read the journal index: "), ps.message());
       CHECK_MESSAGE(loud(ps.message()), ps.message());
     });
     with_faulty_reader([&](const Ledger& l) {
