@@ -25,8 +25,9 @@ struct BalanceRow {
 // With `at`: only postings of events whose `at` <= *at, availability computed at *at. Without: every
 // posting, availability at `now_us`. Sorted by account; accounts with postings in range are listed even
 // when their total is zero.
+// `scratch`: the ledger holds a projection rebuilt from another ledger's log (no log of its own).
 Result<std::vector<BalanceRow>> balances(const Ledger& ledger, const std::string& pattern,
-                                         std::optional<TimeUs> at, TimeUs now_us);
+                                         std::optional<TimeUs> at, TimeUs now_us, bool scratch = false);
 
 struct JournalFilter {
   std::string account_pattern;       // glob; "" = every account

@@ -16,6 +16,7 @@
 
 #include "core/result.hpp"
 #include "engine/engine.hpp"
+#include "engine/versions.hpp"
 #include "store/format.hpp"
 #include "store/ledger.hpp"
 
@@ -30,18 +31,22 @@ struct RebuildReport {
 };
 
 // progress(seq) is called after each batch.
+// `extra` versions (a what-if) are added to those published in the log.
 Result<RebuildReport> rebuild_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
-                                         const std::function<void(std::uint64_t)>& progress = {});
+                                         const std::function<void(std::uint64_t)>& progress = {},
+                                         const std::vector<PublishedVersion>* extra = nullptr);
 
 // Applies the events after target's projection head (up to until_seq) to it: finishes an interrupted
 // rebuild. Writers call it before appending so they never build on a partial projection.
 Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
-                                          const std::function<void(std::uint64_t)>& progress = {});
+                                          const std::function<void(std::uint64_t)>& progress = {},
+                                          const std::vector<PublishedVersion>* extra = nullptr);
 
 // Builds the projection of source's events 1..until_seq in a scratch ledger in a temporary directory
 // and calls fn with it; the scratch ledger is deleted afterwards. Nothing of `source` changes.
 Status with_scratch_replay(const Ledger& source, std::uint64_t until_seq,
-                           const std::function<Status(Ledger& scratch, const RebuildReport&)>& fn);
+                           const std::function<Status(Ledger& scratch, const RebuildReport&)>& fn,
+                           const std::vector<PublishedVersion>* extra = nullptr);
 
 // SHA-256 over every projection key and value in a fixed order: equal projections, equal digests.
 Result<format::Hash> projection_digest(const Ledger& ledger);

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -13,6 +14,7 @@
 #include "engine/publish.hpp"
 #include "engine/queries.hpp"
 #include "engine/rebuild.hpp"
+#include "engine/whatif.hpp"
 #include "store/codec.hpp"
 #include "tests/test_util.hpp"
 #include "tools/append_job.hpp"
@@ -203,4 +205,56 @@ TEST_CASE("SPEC 9: explain says why o1 earns nothing") {
   CHECK(x->terms_time == t("2026-10-05T20:00:00+08:00"));
   CHECK(x->version == 1);
   CHECK(x->postings.empty());
+}
+
+namespace {
+
+// Every file of a ledger directory with its bytes, to show that a what-if writes nothing.
+std::map<std::string, std::string> snapshot(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    out[entry.path().string()] = ss.str();
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "SPEC 9: what-if with the agency share at 25% gives the hand-computed differences, writes nothing") {
+  fz::test::TempDir dir;
+  {
+    auto ledger = Ledger::open(dir / "db", Ledger::Access::kWrite);
+    REQUIRE(ledger.ok());
+    publish_default(**ledger);
+    append_spec9(**ledger);
+  }
+  std::string rules = read("rules/taobao-live.rules");
+  const std::string from = "let agency_share = 20%";
+  REQUIRE(rules.find(from) != std::string::npos);
+  rules.replace(rules.find(from), from.size(), "let agency_share = 25%");
+  const auto before = snapshot(dir / "db");
+  auto ledger = Ledger::open(dir / "db", Ledger::Access::kRead);
+  REQUIRE(ledger.ok());
+  std::string diagnostics;
+  auto r =
+      engine::what_if(**ledger, {{"agency25.rules", rules}}, t("2026-11-27T00:00:00+08:00"), &diagnostics);
+  REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.message() + diagnostics));
+  std::map<std::string, std::string> diff;
+  for (const auto& row : r->rows) {
+    if (row.total_fen == row.whatif_total_fen && row.available_fen == row.whatif_available_fen) continue;
+    diff[row.account] = fmt::format("{} {}", format_money(row.whatif_total_fen - row.total_fen),
+                                    format_money(row.whatif_available_fen - row.available_fen));
+  }
+  // By hand: o2 59.80 -> 14.95 / 44.85 (was 11.96 / 47.84); o3 20.00 -> 5.00 / 15.00 (was 4.00 / 16.00);
+  // the o2 refund's claw-back becomes -5.00 / -15.00 (was -4.00 / -16.00), pending until 12-20.
+  // Totals: agency +2.99, streamer -2.99. Available on 11-27 (claw-back still pending): +3.99 / -3.99.
+  CHECK(diff == std::map<std::string, std::string>{{"@agency:a1:cps", "2.99 3.99"},
+                                                   {"@streamer:s1:cps", "-2.99 -3.99"}});
+  ledger->reset();
+  CHECK(snapshot(dir / "db") == before);
 }

@@ -5,16 +5,22 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 
+#include "core/money.hpp"
 #include "engine/rebuild.hpp"
+#include "engine/whatif.hpp"
 #include "store/codec.hpp"
 #include "tools/cli.hpp"
+#include "tools/output.hpp"
 
 namespace fz::cli {
 namespace {
 
 struct ReplayArgs {
   std::uint64_t until = 0;  // 0: the whole log
+  std::vector<std::string> rules;
 };
 
 // A progress line on stderr, only on a terminal and only once the replay has run for a second.
@@ -57,7 +63,79 @@ int print(const Globals& g, std::uint64_t until, const engine::RebuildReport& r,
   return kExitOk;
 }
 
+int run_what_if(const Globals& g, const ReplayArgs& a) {
+  std::vector<engine::RulesFile> files;
+  for (const std::string& path : a.rules) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return fail(fmt::format("{}: cannot read the file", path));
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    files.push_back({path, ss.str()});
+  }
+  auto ledger = Ledger::open(g.db_dir(), Ledger::Access::kRead);
+  if (!ledger) return fail(ledger.message());
+  const TimeUs now = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  std::string diagnostics;
+  auto r = engine::what_if(**ledger, files, now, &diagnostics);
+  if (!r) {
+    std::cerr << diagnostics;
+    return fail(r.message());
+  }
+  if (g.format() == Format::kJson) {
+    boost::json::array versions, accounts, issues;
+    for (const auto& v : r->versions) versions.push_back(boost::json::string(v));
+    for (const auto& row : r->rows) {
+      accounts.push_back(boost::json::object{
+          {"account", row.account},
+          {"total", format_money(row.total_fen)},
+          {"whatif_total", format_money(row.whatif_total_fen)},
+          {"total_diff", format_money(row.whatif_total_fen - row.total_fen)},
+          {"available", format_money(row.available_fen)},
+          {"whatif_available", format_money(row.whatif_available_fen)},
+          {"available_diff", format_money(row.whatif_available_fen - row.available_fen)}});
+    }
+    for (const auto& i : r->issues) {
+      issues.push_back(boost::json::object{{"seq", i.seq}, {"event", i.event_id}, {"message", i.message}});
+    }
+    boost::json::object o{{"events", r->events},
+                          {"versions", std::move(versions)},
+                          {"accounts", std::move(accounts)},
+                          {"would_fail", std::move(issues)},
+                          {"would_fail_count", r->issue_count}};
+    std::cout << boost::json::serialize(o) << "\n";
+    return kExitOk;
+  }
+  TextTable t({{"account", false},
+               {"total", true},
+               {"what-if", true},
+               {"difference", true},
+               {"available", true},
+               {"what-if", true},
+               {"difference", true}});
+  for (const auto& row : r->rows) {
+    t.add_row({row.account, format_money(row.total_fen), format_money(row.whatif_total_fen),
+               format_money(row.whatif_total_fen - row.total_fen), format_money(row.available_fen),
+               format_money(row.whatif_available_fen),
+               format_money(row.whatif_available_fen - row.available_fen)});
+  }
+  if (g.format() == Format::kCsv) {
+    t.print_csv(std::cout);
+    return kExitOk;
+  }
+  for (const auto& v : r->versions)
+    fmt::print("what-if: {} treated as published after seq {}\n", v, r->events);
+  fmt::print("nothing was written to the ledger\n\n");
+  t.print(std::cout);
+  for (const auto& i : r->issues)
+    fmt::print("would now fail: seq {} ({}): {}\n", i.seq, i.event_id, i.message);
+  if (r->issue_count > r->issues.size()) fmt::print("... and {} more\n", r->issue_count - r->issues.size());
+  return kExitOk;
+}
+
 int run(const Globals& g, const ReplayArgs& a) {
+  if (!a.rules.empty()) return run_what_if(g, a);
   if (a.until != 0) {
     // A past state: rebuilt on the side, the ledger is not touched.
     auto ledger = Ledger::open(g.db_dir(), Ledger::Access::kRead);
@@ -95,6 +173,9 @@ void add_replay(CLI::App& app, Globals& g, std::vector<Command>& out) {
   CLI::App* sub =
       app.add_subcommand("replay", "rebuild the projection from the event log and print its digest");
   sub->add_option("--until", args->until, "rebuild the state as of this sequence number, on the side");
+  sub->add_option(
+      "--rules", args->rules,
+      "what-if: replay with these rules files treated as published after the last event; writes nothing");
   out.push_back({sub, [&g, args] { return run(g, *args); }});
 }
 
