@@ -232,6 +232,10 @@ add(ev("agency.contracted", id_="base-1", agency="a2"))
 add(ev("agency.contracted", id_="base-1", at="2026-09-01T10:00:01+08:00"))
 add(ev("streamer.signed", id_="base-2", at="2026-09-02T10:00:00+08:00", meta={"note": "x"}))
 add(ev("order.confirmed", id_="base-3"))
+# --- appended later: keep the line numbers above stable ---
+# instants that would print outside years 0001-9999 in some offset
+for v in ["9999-12-31T23:59:59-23:59", "9999-12-31T12:00:00Z", "0001-01-01T00:00:00+23:59", "0001-01-01T00:00:00Z"]:
+    add(ev("agency.contracted", at=v))
 import sys
 out = open(sys.argv[1], "w", encoding="utf-8", newline="\n")
 for l in lines:

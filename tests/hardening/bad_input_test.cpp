@@ -185,7 +185,7 @@ TEST_CASE("values at the limits are accepted exactly, one past them is not") {
       fmt::format(
           R"({{"id":"{}","type":"order.paid","at":"2026-10-06T09:00:00.999999+08:00","order":"{}","merchant":"m1","streamer":"s1","plan":"p1","amount":"92233720368547758.07","via_link":false}})"
           "\n"
-          R"({{"id":"lim-2","type":"adjustment","at":"0001-01-01T00:00:00+00:00","from":"{}","to":"@y:b","amount":"92233720368547758.07","reason":"at the limit"}})"
+          R"({{"id":"lim-2","type":"adjustment","at":"0001-01-02T00:00:00+00:00","from":"{}","to":"@y:b","amount":"92233720368547758.07","reason":"at the limit"}})"
           "\n{}\n",
           id128, id128, account256, line64k));
   CHECK((*ledger)->head_seq() == std::size(kBaseEvents) + 3);
@@ -205,4 +205,24 @@ TEST_CASE("values at the limits are accepted exactly, one past them is not") {
   CHECK(snapshot(**ledger) == before);
   Status s = verify_all(**ledger);
   CHECK_MESSAGE(s.ok(), s.message());
+}
+
+TEST_CASE("times at the edges of the accepted range print and parse back in every offset") {
+  const TimeUs first = parse_rfc3339("0001-01-02T00:00:00Z").value();
+  const TimeUs last = parse_rfc3339("9999-12-30T23:59:59.999999Z").value();
+  for (TimeUs t : {first, last}) {
+    for (OffsetSec offset : {-(23 * 3600 + 59 * 60), 0, 8 * 3600, 23 * 3600 + 59 * 60}) {
+      const std::string shown = format_time(t, offset);
+      CAPTURE(shown);
+      auto back = parse_rfc3339(shown);
+      REQUIRE(back.ok());
+      CHECK(*back == t);
+    }
+  }
+  // One microsecond outside, in either direction, is refused.
+  CHECK(parse_rfc3339("0001-01-01T23:59:59.999999Z").message() ==
+        "\"0001-01-01T23:59:59.999999Z\" is not an RFC 3339 time with offset such as "
+        "\"2026-10-05T15:00:00+08:00\" "
+        "(outside 0001-01-02 to 9999-12-30 UTC)");
+  CHECK_FALSE(parse_rfc3339("9999-12-31T00:00:00Z").ok());
 }
