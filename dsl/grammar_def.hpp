@@ -287,7 +287,7 @@ auto const money_lit_def = attr(ast::LitKind::kMoney) >> raw[lexeme[+digit >> '.
 auto const int_lit_def = attr(ast::LitKind::kInt) >> raw[lexeme[+digit >> !(word_char | '.')]];
 auto const escaped = lit('\\') >> (x3::char_('"') | x3::char_('\\') | (lit('n') >> attr('\n')));
 auto const string_lit_def = attr(ast::LitKind::kString) >>
-                            lexeme['"' >> *(escaped | (x3::standard::char_ - x3::char_("\"\\\n"))) > '"'];
+                            lexeme[('"' >> *(escaped | (x3::standard::char_ - x3::char_("\"\\\n")))) > '"'];
 auto const bool_lit_def = attr(ast::LitKind::kBool) >> raw[kw_true | kw_false];
 auto const literal_def = time_lit | duration_lit | percent_lit | money_lit | int_lit | string_lit | bool_lit;
 
