@@ -148,6 +148,7 @@ class Evaluation {
       Value k;
       if (!eval(s.per, s.line, &k)) return false;
       key = std::move(k.s);
+      if (key.empty()) return error(s.line, "the 'per' key is empty");
     }
     Allocation parts{{from.s, -amount.i}};
     if (s.kind == StmtKind::kMove) {

@@ -297,6 +297,7 @@ TEST_CASE("evaluation errors name the rule, the line and the values") {
   fails("  move 1.00 from @a:x to @b:{\"\"}", "",
         "rule r (line 4): account segment \"\" is not a valid name (letters, digits, _ - .)");
   fails("  require event.amount > 5.00 else \"too small\"", "", "rule r (line 4): too small");
+  fails("  move 1.00 from @a:x to @b:x per \"\"", "", "rule r (line 4): the 'per' key is empty");
 }
 
 TEST_CASE("requires can be recorded instead of rejecting (replay)") {
