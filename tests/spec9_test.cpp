@@ -14,6 +14,7 @@
 #include "engine/publish.hpp"
 #include "engine/queries.hpp"
 #include "engine/rebuild.hpp"
+#include "engine/statement.hpp"
 #include "engine/whatif.hpp"
 #include "store/codec.hpp"
 #include "tests/test_util.hpp"
@@ -257,4 +258,40 @@ TEST_CASE(
                                                    {"@streamer:s1:cps", "-2.99 -3.99"}});
   ledger->reset();
   CHECK(snapshot(dir / "db") == before);
+}
+
+TEST_CASE("SPEC 9: monthly statements classify every posting and reconcile with balance") {
+  fz::test::TempDir dir;
+  auto ledger = Ledger::open(dir / "db", Ledger::Access::kWrite);
+  REQUIRE(ledger.ok());
+  publish_default(**ledger);
+  append_spec9(**ledger);
+  auto october = engine::statement(**ledger, "streamer:s1", "2026-10");
+  REQUIRE(october.ok());
+  CHECK(october->opening_fen == 0);
+  REQUIRE(october->lines.size() == 2);
+  CHECK(october->lines[0].kind == "commission");
+  CHECK(october->lines[0].ref == "o2");
+  CHECK(october->lines[0].amount_fen == 4784);
+  CHECK(october->closing_fen == 6384);
+  CHECK(october->available_on_settlement_day_fen == 6384);
+  CHECK(format_time(october->settlement_day) == "2026-11-20T00:00:00+08:00");
+  auto november = engine::statement(**ledger, "streamer:s1", "2026-11");
+  REQUIRE(november.ok());
+  CHECK(november->opening_fen == 6384);
+  std::map<std::string, Fen> totals(november->totals.begin(), november->totals.end());
+  CHECK(totals["vtask"] == 400000);
+  CHECK(totals["fee"] == -500);
+  CHECK(totals["withdrawal"] == -3500);
+  CHECK(totals["clawback"] == -1600);
+  // The closing balance equals balance --at the month's end.
+  Fen at_end = 0;
+  for (const auto& row :
+       engine::balances(**ledger, "@streamer:s1:*", t("2026-11-30T23:59:59.999999+08:00"), 0).value()) {
+    at_end += row.total_fen;
+  }
+  CHECK(november->closing_fen == at_end);
+  CHECK(november->closing_fen == 400784);
+  CHECK(engine::statement(**ledger, "merchant:m1", "2026-10").message() ==
+        "\"merchant:m1\" is not a party such as streamer:s1 or agency:a1");
 }

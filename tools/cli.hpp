@@ -44,6 +44,7 @@ void add_gen(CLI::App& app, Globals& g, std::vector<Command>& out);
 void add_replay(CLI::App& app, Globals& g, std::vector<Command>& out);
 void add_rules(CLI::App& app, Globals& g, std::vector<Command>& out);
 void add_explain(CLI::App& app, Globals& g, std::vector<Command>& out);
+void add_statement(CLI::App& app, Globals& g, std::vector<Command>& out);
 
 // The UTC offset times are shown in: the timezone of the latest published ruleset, else +08:00.
 OffsetSec display_offset(const Ledger& ledger);

@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   add_balance(app, g, commands);
   add_journal(app, g, commands);
   add_explain(app, g, commands);
+  add_statement(app, g, commands);
   add_replay(app, g, commands);
   add_gen(app, g, commands);
 
