@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "engine/versions.hpp"
 #include "store/ledger.hpp"
 #include "tools/cli.hpp"
 
@@ -35,9 +36,11 @@ Result<TimeUs> parse_query_time(const std::string& text) {
   return parse_rfc3339(text);
 }
 
-OffsetSec display_offset(const Ledger&) {
-  // Until rules are published the default policy's timezone applies.
-  return kDefaultOffsetSec;
+OffsetSec display_offset(const Ledger& ledger) {
+  // The latest published version's timezone; until rules are published, the default +08:00.
+  auto versions = engine::load_versions(ledger, ledger.head_seq());
+  if (!versions || versions->empty()) return kDefaultOffsetSec;
+  return versions->all().back().rules.info().timezone;
 }
 
 int fail(const std::string& message) {
