@@ -5,6 +5,10 @@ target_compile_options(fz_options INTERFACE -Wall -Wextra -Wpedantic -Werror)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
   target_compile_options(fz_options INTERFACE -Wno-restrict)
 endif()
+if(FZ_FUZZ)
+  # Coverage instrumentation in every library, so the fuzzers see the code they exercise.
+  target_compile_options(fz_options INTERFACE -fsanitize=fuzzer-no-link)
+endif()
 if(FZ_SANITIZE)
   target_compile_options(fz_options INTERFACE -fsanitize=address,undefined -fno-sanitize-recover=all
                                               -fno-omit-frame-pointer)
