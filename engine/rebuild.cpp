@@ -201,6 +201,9 @@ Status check_book(const Ledger& ledger) {
       from_journal.total_fen += amount;
       if ((from_journal.schedule[avail] += amount) == 0) from_journal.schedule.erase(avail);
     }
+    if (!j->status().ok()) {
+      return make_error(fmt::format("cannot read the journal of {}: {}", account, j->status().ToString()));
+    }
     if (from_journal.total_fen != s.total_fen || from_journal.schedule != s.schedule) {
       return make_error(fmt::format("balance of {} ({}) does not equal its journal ({})", account,
                                     format_money(s.total_fen), format_money(from_journal.total_fen)));
