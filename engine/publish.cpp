@@ -1,7 +1,5 @@
 #include "engine/publish.hpp"
 
-#include <openssl/evp.h>
-
 #include <fmt/format.h>
 
 #include "dsl/rules_check.hpp"
@@ -11,13 +9,6 @@
 
 namespace fz::engine {
 namespace {
-
-std::string sha256_hex(std::string_view bytes) {
-  format::Hash out{};
-  unsigned int n = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), out.data(), &n, EVP_sha256(), nullptr) != 1) std::abort();
-  return hash_hex(out);
-}
 
 Event published_event(const dsl::RulesetInfo& info, const std::string& source, const std::string& sha,
                       TimeUs now) {

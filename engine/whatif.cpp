@@ -1,7 +1,5 @@
 #include "engine/whatif.hpp"
 
-#include <openssl/evp.h>
-
 #include <fmt/format.h>
 
 #include <map>
@@ -29,11 +27,8 @@ Result<WhatIfReport> what_if(const Ledger& ledger, const std::vector<RulesFile>&
     const dsl::RulesetInfo& i = compiled.ruleset->info();
     report.versions.push_back(fmt::format("{} v{} (effective {}) from {}", i.name, i.version,
                                           format_time(i.effective_us, i.timezone), f.path));
-    format::Hash h{};
-    unsigned int n = 0;
-    EVP_Digest(f.source.data(), f.source.size(), h.data(), &n, EVP_sha256(), nullptr);
     // Treated as published after the last event: a later seq wins ties on `effective`.
-    extra.push_back(PublishedVersion{++seq, hash_hex(h), std::move(*compiled.ruleset)});
+    extra.push_back(PublishedVersion{++seq, sha256_hex(f.source), std::move(*compiled.ruleset)});
   }
   auto current = balances(ledger, "", std::nullopt, now_us);
   if (!current) return current.error();

@@ -20,5 +20,7 @@ Result<Event> decode_event(std::string_view record);
 
 format::Hash chain_hash(const format::Hash& previous, std::string_view record);
 std::string hash_hex(const format::Hash& hash);
+// SHA-256 of arbitrary bytes as 64 lowercase hex digits (the rules source digest).
+std::string sha256_hex(std::string_view bytes);
 
 }  // namespace fz

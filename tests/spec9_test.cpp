@@ -286,7 +286,8 @@ TEST_CASE("SPEC 9: monthly statements classify every posting and reconcile with 
   CHECK(totals["clawback"] == -1600);
   // The closing balance equals balance --at the month's end.
   Fen at_end = 0;
-  const auto rows_at_end = engine::balances(**ledger, "@streamer:s1:*", t("2026-11-30T23:59:59.999999+08:00"), 0);
+  const auto rows_at_end =
+      engine::balances(**ledger, "@streamer:s1:*", t("2026-11-30T23:59:59.999999+08:00"), 0);
   REQUIRE(rows_at_end.ok());
   for (const auto& row : *rows_at_end) at_end += row.total_fen;
   CHECK(november->closing_fen == at_end);

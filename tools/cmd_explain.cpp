@@ -6,22 +6,10 @@
 #include "engine/explain.hpp"
 #include "store/event_json.hpp"
 #include "tools/cli.hpp"
+#include "tools/posting_json.hpp"
 
 namespace fz::cli {
 namespace {
-
-boost::json::value posting_json(const engine::Posting& p, OffsetSec tz) {
-  return boost::json::object{
-      {"seq", p.seq},
-      {"event", p.event_id},
-      {"account", p.account},
-      {"amount", format_money(p.amount_fen)},
-      {"available_at", format_time(p.available_at, tz)},
-      {"version", p.version == 0 ? boost::json::value(nullptr) : boost::json::value(p.version)},
-      {"rule", p.rule},
-      {"line", p.line == 0 ? boost::json::value(nullptr) : boost::json::value(p.line)},
-      {"key", p.key.empty() ? boost::json::value(nullptr) : boost::json::value(p.key)}};
-}
 
 void print_json(const engine::Explanation& x) {
   const OffsetSec tz = x.timezone;

@@ -6,6 +6,7 @@
 #include "engine/queries.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
+#include "tools/posting_json.hpp"
 
 namespace fz::cli {
 namespace {
@@ -36,18 +37,7 @@ int run(const Globals& g, const JournalArgs& a) {
   if (g.format() == Format::kJson) {
     // JSON Lines: one posting per line (SPEC 8).
     for (const engine::Posting& p : *rows) {
-      boost::json::object o{
-          {"seq", p.seq},
-          {"event", p.event_id},
-          {"account", p.account},
-          {"amount", format_money(p.amount_fen)},
-          {"available_at", format_time(p.available_at, tz)},
-          // Operator adjustments run no rules: no version, no line.
-          {"version", p.version == 0 ? boost::json::value(nullptr) : boost::json::value(p.version)},
-          {"rule", p.rule},
-          {"line", p.line == 0 ? boost::json::value(nullptr) : boost::json::value(p.line)},
-          {"key", p.key.empty() ? boost::json::value(nullptr) : boost::json::value(p.key)}};
-      std::cout << boost::json::serialize(o) << "\n";
+      std::cout << boost::json::serialize(posting_json(p, tz)) << '\n';
     }
     return kExitOk;
   }
