@@ -108,7 +108,8 @@ Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, 
 
 Status with_scratch_replay(const Ledger& source, std::uint64_t until_seq,
                            const std::function<Status(Ledger& scratch, const RebuildReport&)>& fn,
-                           const std::vector<PublishedVersion>* extra) {
+                           const std::vector<PublishedVersion>* extra,
+                           const std::function<void(std::uint64_t)>& progress) {
   std::error_code ec;
   const auto dir = std::filesystem::temp_directory_path(ec) /
                    fmt::format("fenzhang-replay-{}-{}", ::getpid(), std::random_device{}());
@@ -119,7 +120,7 @@ Status with_scratch_replay(const Ledger& source, std::uint64_t until_seq,
     if (!scratch) {
       result = scratch.error();
     } else {
-      auto report = rebuild_projection(source, **scratch, until_seq, {}, extra);
+      auto report = rebuild_projection(source, **scratch, until_seq, progress, extra);
       result = report ? fn(**scratch, *report) : Status(report.error());
     }
   }
@@ -227,15 +228,19 @@ Status compare_projections(const Ledger& stored, const Ledger& rebuilt) {
         it->Next();
       }
     };
+    // A merge walk over the two sorted key sequences: on a key mismatch the smaller key is the one the
+    // other side lacks, so that key is reported (advancing both sides would name a neighbour instead).
     a->SeekToFirst();
     b->SeekToFirst();
     for (skip(a.get()), skip(b.get()); a->Valid() || b->Valid();
          a->Next(), b->Next(), skip(a.get()), skip(b.get())) {
-      if (!a->Valid()) {
+      if (!a->status().ok() || !b->status().ok()) break;
+      const int order = !a->Valid() ? 1 : !b->Valid() ? -1 : a->key().compare(b->key());
+      if (order > 0) {
         return make_error(fmt::format("projection ({}) lacks {}, which a replay produces", cf_name(cf),
                                       printable(b->key().ToString())));
       }
-      if (!b->Valid() || a->key() != b->key()) {
+      if (order < 0) {
         return make_error(fmt::format("projection ({}) holds {}, which a replay does not produce",
                                       cf_name(cf), printable(a->key().ToString())));
       }

@@ -30,7 +30,7 @@ struct RebuildReport {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> governed;  // (version seq, events it evaluated)
 };
 
-// progress(seq) is called after each batch.
+// progress(seq) is called after each batch (every 4096 events), seq being the last event applied.
 // `extra` versions (a what-if) are added to those published in the log.
 Result<RebuildReport> rebuild_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
                                          const std::function<void(std::uint64_t)>& progress = {},
@@ -44,9 +44,11 @@ Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, 
 
 // Builds the projection of source's events 1..until_seq in a scratch ledger in a temporary directory
 // and calls fn with it; the scratch ledger is deleted afterwards. Nothing of `source` changes.
+// progress(seq) is called after each batch of the replay.
 Status with_scratch_replay(const Ledger& source, std::uint64_t until_seq,
                            const std::function<Status(Ledger& scratch, const RebuildReport&)>& fn,
-                           const std::vector<PublishedVersion>* extra = nullptr);
+                           const std::vector<PublishedVersion>* extra = nullptr,
+                           const std::function<void(std::uint64_t)>& progress = {});
 
 // SHA-256 over every projection key and value in a fixed order: equal projections, equal digests.
 Result<format::Hash> projection_digest(const Ledger& ledger);

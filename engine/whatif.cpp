@@ -12,7 +12,8 @@
 namespace fz::engine {
 
 Result<WhatIfReport> what_if(const Ledger& ledger, const std::vector<RulesFile>& files, TimeUs now_us,
-                             std::string* diagnostics) {
+                             std::string* diagnostics,
+                             const std::function<void(std::uint64_t)>& progress) {
   FZ_TRY(check_projection_current(ledger));
   WhatIfReport report;
   std::vector<PublishedVersion> extra;
@@ -51,7 +52,7 @@ Result<WhatIfReport> what_if(const Ledger& ledger, const std::vector<RulesFile>&
         }
         return Status::Ok();
       },
-      &extra);
+      &extra, progress);
   if (!s.ok()) return s.error();
   for (auto& [account, row] : rows) report.rows.push_back(row);
   return report;

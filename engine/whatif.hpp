@@ -3,6 +3,7 @@
 // available balance are compared with the what-if ones. Nothing of the ledger is written.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,10 @@ struct RulesFile {
   std::string source;
 };
 
-// `diagnostics` receives the checker's messages when a file does not check clean.
+// `diagnostics` receives the checker's messages when a file does not check clean. progress(seq) is
+// called after each batch of the replay.
 Result<WhatIfReport> what_if(const Ledger& ledger, const std::vector<RulesFile>& files, TimeUs now_us,
-                             std::string* diagnostics);
+                             std::string* diagnostics,
+                             const std::function<void(std::uint64_t)>& progress = {});
 
 }  // namespace fz::engine

@@ -14,6 +14,7 @@
 #include "store/codec.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
+#include "tools/progress.hpp"
 
 namespace fz::cli {
 namespace {
@@ -23,28 +24,21 @@ struct ReplayArgs {
   std::vector<std::string> rules;
 };
 
-// A progress line on stderr, only on a terminal and only once the replay has run for a second.
-class Progress {
+// Seconds since a start, for the summary line.
+class Stopwatch {
  public:
-  explicit Progress(std::uint64_t total) : total_(total), start_(std::chrono::steady_clock::now()) {}
-  void operator()(std::uint64_t done) {
-    if (!::isatty(STDERR_FILENO)) return;
-    if (std::chrono::steady_clock::now() - start_ < std::chrono::seconds(1)) return;
-    fmt::print(stderr, "\rreplaying: {} of {} events", done, total_);
-    shown_ = true;
-  }
-  ~Progress() {
-    if (shown_) fmt::print(stderr, "\n");
-  }
   double seconds() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   }
 
  private:
-  std::uint64_t total_;
-  std::chrono::steady_clock::time_point start_;
-  bool shown_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
+
+// The progress line on standard error (tools/progress.hpp), only when it is a terminal.
+ProgressLine progress_line(std::uint64_t total) {
+  return ProgressLine("replay", total, stderr, ::isatty(STDERR_FILENO) == 1);
+}
 
 int print(const Globals& g, std::uint64_t until, const engine::RebuildReport& r, const format::Hash& digest,
           std::optional<bool> changed, double seconds) {
@@ -78,7 +72,10 @@ int run_what_if(const Globals& g, const ReplayArgs& a) {
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
   std::string diagnostics;
-  auto r = engine::what_if(**ledger, files, now, &diagnostics);
+  ProgressLine progress = progress_line((*ledger)->head_seq());
+  auto r =
+      engine::what_if(**ledger, files, now, &diagnostics, [&](std::uint64_t done) { progress.update(done); });
+  progress.finish();
   if (!r) {
     std::cerr << diagnostics;
     return fail(r.message());
@@ -143,14 +140,19 @@ int run(const Globals& g, const ReplayArgs& a) {
     if (a.until > (*ledger)->head_seq()) {
       return fail(fmt::format("--until {}: the log ends at seq {}", a.until, (*ledger)->head_seq()));
     }
-    Progress progress(a.until);
-    Status s =
-        engine::with_scratch_replay(**ledger, a.until, [&](Ledger& scratch, const engine::RebuildReport& r) {
+    Stopwatch watch;
+    ProgressLine progress = progress_line(a.until);
+    Status s = engine::with_scratch_replay(
+        **ledger, a.until,
+        [&](Ledger& scratch, const engine::RebuildReport& r) {
+          progress.finish();
           auto digest = engine::projection_digest(scratch);
           if (!digest) return Status(digest.error());
-          print(g, a.until, r, *digest, std::nullopt, progress.seconds());
+          print(g, a.until, r, *digest, std::nullopt, watch.seconds());
           return Status::Ok();
-        });
+        },
+        nullptr, [&](std::uint64_t done) { progress.update(done); });
+    progress.finish();
     return s.ok() ? kExitOk : fail(s.message());
   }
   auto ledger = Ledger::open(g.db_dir(), Ledger::Access::kWrite);
@@ -158,12 +160,15 @@ int run(const Globals& g, const ReplayArgs& a) {
   auto before = engine::projection_digest(**ledger);
   if (!before) return fail(before.message());
   const std::uint64_t head = (*ledger)->head_seq();
-  Progress progress(head);
-  auto report = engine::rebuild_projection(**ledger, **ledger, head, [&](std::uint64_t n) { progress(n); });
+  Stopwatch watch;
+  ProgressLine progress = progress_line(head);
+  auto report = engine::rebuild_projection(**ledger, **ledger, head,
+                                           [&](std::uint64_t done) { progress.update(done); });
+  progress.finish();
   if (!report) return fail(report.message());
   auto after = engine::projection_digest(**ledger);
   if (!after) return fail(after.message());
-  return print(g, head, *report, *after, *before != *after, progress.seconds());
+  return print(g, head, *report, *after, *before != *after, watch.seconds());
 }
 
 }  // namespace
