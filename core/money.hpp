@@ -25,5 +25,11 @@ std::string format_money(Fen amount_fen);
 std::optional<Fen> add_fen(Fen a, Fen b);
 std::optional<Fen> sub_fen(Fen a, Fen b);
 std::optional<Fen> mul_fen(Fen a, std::int64_t b);
+// acc += b unless that overflows; false (acc unchanged) when it would.
+[[nodiscard]] inline bool accumulate_fen(Fen& acc, Fen b) {
+  const std::optional<Fen> r = add_fen(acc, b);
+  if (r) acc = *r;
+  return r.has_value();
+}
 
 }  // namespace fz

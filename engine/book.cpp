@@ -1,15 +1,42 @@
 #include "engine/book.hpp"
 
 #include "core/bytes.hpp"
+#include "core/rational.hpp"
+#include "engine/projection_format.hpp"
 
 namespace fz::engine {
 
 using bytes::ByteReader;
 
 Fen AccountSummary::available_at(TimeUs t) const {
-  Fen sum = 0;
-  for (auto it = schedule.begin(); it != schedule.end() && it->first <= t; ++it) sum += it->second;
-  return sum;
+  Int128 later = 0;  // entries fit in 64 bits each; a run of them is summed in 128
+  for (auto it = schedule.rbegin(); it != schedule.rend() && it->first > t; ++it) later += it->second;
+  return static_cast<Fen>(Int128{total_fen} - later);
+}
+
+namespace {
+Int128 magnitude_of(Fen v) {
+  return v < 0 ? -Int128{v} : Int128{v};
+}
+}  // namespace
+
+void AccountSummary::add(TimeUs available_at, Fen amount_fen) {
+  total_fen += amount_fen;
+  Fen& entry = schedule[available_at];
+  magnitude -= magnitude_of(entry);
+  entry += amount_fen;
+  magnitude += magnitude_of(entry);
+}
+
+bool AccountSummary::fits() const {
+  constexpr Int128 kMax = INT64_MAX, kMin = INT64_MIN;
+  if (magnitude <= kMax) return true;
+  Int128 running = 0;
+  for (const auto& [_, v] : schedule) {
+    running += v;
+    if (running > kMax || running < kMin) return false;
+  }
+  return running == total_fen;
 }
 
 Fen Allocation::get(std::string_view account) const {
@@ -29,31 +56,50 @@ void Allocation::set(const std::string& account, Fen amount) {
   parts.emplace_back(account, amount);
 }
 
-std::string encode(const AccountSummary& s) {
+std::string encode_fen_value(Fen v) {
   std::string out;
   bytes::put_u8(out, 1);
-  bytes::put_svar(out, s.total_fen);
-  bytes::put_uvar(out, s.schedule.size());
-  for (const auto& [t, v] : s.schedule) {
-    bytes::put_svar(out, t);
-    bytes::put_svar(out, v);
-  }
+  bytes::put_svar(out, v);
   return out;
 }
 
-bool decode(std::string_view in, AccountSummary* s) {
+bool decode_fen_value(std::string_view in, Fen* v) {
   ByteReader r(in);
   std::uint8_t version = 0;
-  std::uint64_t n = 0;
-  if (!r.u8(&version) || version != 1 || !r.svar(&s->total_fen) || !r.uvar(&n) || n > in.size()) return false;
-  s->schedule.clear();
-  for (std::uint64_t i = 0; i < n; ++i) {
-    TimeUs t = 0;
-    Fen v = 0;
-    if (!r.svar(&t) || !r.svar(&v)) return false;
-    s->schedule.emplace_hint(s->schedule.end(), t, v);
+  return r.u8(&version) && version == 1 && r.svar(v) && r.at_end();
+}
+
+std::string empty_journal_bucket() {
+  return std::string(1, '\x01');
+}
+
+void append_journal_entry(std::string* bucket, std::uint64_t bucket_base, const JournalEntry& e) {
+  bytes::put_uvar(*bucket, e.seq - bucket_base);
+  bytes::put_uvar(*bucket, e.index);
+  bytes::put_svar(*bucket, e.amount_fen);
+  bytes::put_svar(*bucket, e.available_at);
+  bytes::put_svar(*bucket, e.event_at);
+}
+
+bool decode_journal_bucket(std::string_view in, std::uint64_t bucket_base, std::vector<JournalEntry>* out) {
+  ByteReader r(in);
+  std::uint8_t version = 0;
+  if (!r.u8(&version) || version != 1) return false;
+  out->clear();
+  while (!r.at_end()) {
+    JournalEntry e;
+    std::uint64_t offset = 0, index = 0;
+    if (!r.uvar(&offset) || !r.uvar(&index) || !r.svar(&e.amount_fen) || !r.svar(&e.available_at) ||
+        !r.svar(&e.event_at) || index > 0xffff || offset >= pformat::kJournalBucketSeqs) {
+      return false;
+    }
+    e.seq = bucket_base + offset;
+    e.index = static_cast<std::uint16_t>(index);
+    if (!out->empty() && (e.seq < out->back().seq || (e.seq == out->back().seq && e.index <= out->back().index)))
+      return false;  // entries are in log order
+    out->push_back(e);
   }
-  return r.at_end();
+  return true;
 }
 
 std::string encode(const Allocation& a) {

@@ -11,14 +11,6 @@
 namespace fz::engine {
 namespace {
 
-std::string journal_value(const Posting& p) {
-  std::string v;
-  bytes::put_svar(v, p.amount_fen);
-  bytes::put_svar(v, p.available_at);
-  bytes::put_svar(v, p.event_at);
-  return v;
-}
-
 // The statement invariant: a statement's postings sum to exactly zero.
 bool sums_to_zero(const std::vector<Posting>& ps) {
   Int128 sum = 0;
@@ -28,9 +20,6 @@ bool sums_to_zero(const std::vector<Posting>& ps) {
 
 }  // namespace
 
-char Engine::pformat_summary() {
-  return pformat::kSummary;
-}
 char Engine::pformat_target() {
   return pformat::kTarget;
 }
@@ -97,6 +86,8 @@ Status Engine::run_rules(const Event& e, std::uint64_t seq, std::vector<Posting>
   options.trace = trace_;
   dsl::EvalResult r = dsl::evaluate(v->rules, e, facts, options);
   if (std::string io = state_.take_io_error(); !io.empty()) return make_error(io);
+  if (std::string io = accounts_.take_io_error(); !io.empty()) return make_error(io);
+  if (std::string io = targets_.take_io_error(); !io.empty()) return make_error(io);
   for (const dsl::EvalFailure& f : r.would_fail) note_issue(seq, e, f.text());
   if (!r.ok) {
     if (mode_ == Mode::kAppend) return make_error(r.failure.text());
@@ -140,15 +131,42 @@ Status Engine::post(const Event& e, std::uint64_t seq, std::vector<Posting>* pos
 }
 
 void Engine::book(const std::vector<Posting>& postings) {
-  for (const Posting& p : postings) {
-    AccountSummary s;
-    if (const AccountSummary* cur = accounts_.find(p.account)) s = *cur;
-    s.total_fen += p.amount_fen;
-    Fen& slot = s.schedule[p.available_at];
-    slot += p.amount_fen;
-    if (slot == 0) s.schedule.erase(p.available_at);
-    accounts_.put(p.account, std::move(s));
+  for (std::size_t i = 0; i < postings.size(); ++i) accounts_.post(postings[i], static_cast<std::uint16_t>(i));
+}
+
+// SPEC 1: arithmetic that would overflow is an error. Every amount an account keeps must fit in 64 bits
+// as the event's postings would leave it: the total, each schedule entry and the available balance at
+// any time (an event may post to one account more than once). Cheap unless an account nears the limits.
+Status Engine::check_overflow(const std::vector<Posting>& postings) {
+  for (std::size_t i = 0; i < postings.size(); ++i) {
+    const std::string& account = postings[i].account;
+    bool first = true;  // check each account once, at its first posting
+    for (std::size_t j = 0; j < i && first; ++j) first = postings[j].account != account;
+    if (!first) continue;
+    const AccountSummary* cur = accounts_.find(account);
+    if (std::string io = accounts_.take_io_error(); !io.empty()) return make_error(io);
+    Int128 total = cur != nullptr ? cur->total_fen : 0;
+    Int128 bound = cur != nullptr ? cur->magnitude : 0;
+    for (std::size_t j = i; j < postings.size(); ++j) {
+      if (postings[j].account != account) continue;
+      total += postings[j].amount_fen;
+      bound += postings[j].amount_fen < 0 ? -Int128{postings[j].amount_fen} : Int128{postings[j].amount_fen};
+    }
+    const bool fits = total >= INT64_MIN && total <= INT64_MAX;
+    if (fits && bound <= INT64_MAX) continue;  // no partial sum can leave 64 bits
+    if (!fits) return make_error(fmt::format("account {} would overflow", account));
+    // Near the limits: apply the postings to a copy and walk its schedule.
+    AccountSummary after = cur != nullptr ? *cur : AccountSummary{};
+    after.total_fen = static_cast<Fen>(total);
+    after.magnitude = bound;  // an upper bound, so fits() walks the schedule
+    bool entries_fit = true;
+    for (std::size_t j = i; j < postings.size() && entries_fit; ++j) {
+      if (postings[j].account == account)
+        entries_fit = accumulate_fen(after.schedule[postings[j].available_at], postings[j].amount_fen);
+    }
+    if (!entries_fit || !after.fits()) return make_error(fmt::format("account {} would overflow", account));
   }
+  return Status::Ok();
 }
 
 Status Engine::apply(const Event& e, std::uint64_t seq) {
@@ -159,19 +177,9 @@ Status Engine::apply(const Event& e, std::uint64_t seq) {
   }
   std::vector<Posting> postings;
   if (st.ok()) st = post(e, seq, &postings);
-  if (st.ok()) {
-    for (const Posting& p : postings) {
-      Fen total = 0;
-      if (const AccountSummary* cur = accounts_.find(p.account)) total = cur->total_fen;
-      if (!add_fen(total, p.amount_fen)) {
-        st = make_error(fmt::format("account {} would overflow", p.account));
-        break;
-      }
-    }
-  }
+  if (st.ok()) st = check_overflow(postings);
   if (!st.ok()) {
     state_.reject_event();
-    accounts_.reject_event();
     targets_.reject_event();
     return st;
   }
@@ -179,7 +187,6 @@ Status Engine::apply(const Event& e, std::uint64_t seq) {
   if (!sums_to_zero(postings)) std::abort();  // never write an unbalanced ledger, even in release builds
   book(postings);
   state_.accept_event();
-  accounts_.accept_event();
   targets_.accept_event();
   last_postings_ = postings;
   if (!postings.empty()) batch_postings_.emplace_back(seq, std::move(postings));
@@ -195,14 +202,7 @@ Status Engine::flush(rocksdb::WriteBatch& batch) {
     batch.Put(ledger_.cf(Cf::kMeta), std::string(pformat::kVersionPrefix) + format::seq_key(seq), "");
   }
   auto* postings_cf = ledger_.cf(Cf::kPostings);
-  auto* accounts_cf = ledger_.cf(Cf::kAccounts);
-  for (const auto& [seq, ps] : batch_postings_) {
-    batch.Put(postings_cf, format::seq_key(seq), encode_postings(ps));
-    for (std::size_t i = 0; i < ps.size(); ++i) {
-      batch.Put(accounts_cf, pformat::journal_key(ps[i].account, seq, static_cast<std::uint16_t>(i)),
-                journal_value(ps[i]));
-    }
-  }
+  for (const auto& [seq, ps] : batch_postings_) batch.Put(postings_cf, format::seq_key(seq), encode_postings(ps));
   batch.Put(ledger_.cf(Cf::kMeta), std::string(pformat::kProjectionHead), format::seq_key(batch_head_));
   return Status::Ok();
 }

@@ -17,6 +17,7 @@
 #include "dsl/eval.hpp"
 
 #include "core/result.hpp"
+#include "engine/account_book.hpp"
 #include "engine/book.hpp"
 #include "engine/facts.hpp"
 #include "engine/state.hpp"
@@ -79,11 +80,12 @@ class Engine final : public Projector {
   Status post(const Event& e, std::uint64_t seq, std::vector<Posting>* postings);
   Status run_rules(const Event& e, std::uint64_t seq, std::vector<Posting>* postings);
   void book(const std::vector<Posting>& postings);
+  Status check_overflow(const std::vector<Posting>& postings);
   void note_issue(std::uint64_t seq, const Event& e, std::string message);
 
   Ledger& ledger_;
   EntityState state_;
-  Table<AccountSummary> accounts_{pformat_summary()};
+  AccountBook accounts_;
   Table<Allocation> targets_{pformat_target()};
   Versions versions_;
   Mode mode_;
@@ -98,7 +100,6 @@ class Engine final : public Projector {
   std::uint64_t batch_head_ = 0;      // last event applied, pending or committed
   std::uint64_t committed_head_ = 0;  // last event whose projection is durable
 
-  static char pformat_summary();
   static char pformat_target();
 };
 

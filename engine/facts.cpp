@@ -59,7 +59,7 @@ Eligibility order_eligibility(EntityState& state, const Order& o, OffsetSec tz) 
   return {true, ""};
 }
 
-EventFacts::EventFacts(EntityState& state, Table<AccountSummary>& accounts, Table<Allocation>& targets,
+EventFacts::EventFacts(EntityState& state, AccountBook& accounts, Table<Allocation>& targets,
                        const Event& event, TimeUs terms_time, const dsl::RulesetInfo& rules)
     : state_(state),
       accounts_(accounts),

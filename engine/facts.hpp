@@ -10,6 +10,7 @@
 #include <string>
 
 #include "dsl/eval.hpp"
+#include "engine/account_book.hpp"
 #include "engine/book.hpp"
 #include "engine/state.hpp"
 #include "engine/table.hpp"
@@ -28,7 +29,7 @@ TimeUs plan_effective_at(const Plan& plan, OffsetSec timezone);
 
 class EventFacts final : public dsl::Facts {
  public:
-  EventFacts(EntityState& state, Table<AccountSummary>& accounts, Table<Allocation>& targets,
+  EventFacts(EntityState& state, AccountBook& accounts, Table<Allocation>& targets,
              const Event& event, TimeUs terms_time, const dsl::RulesetInfo& rules);
 
   bool entity_field(dsl::EntityKind kind, int field, FieldValue* out) const override;
@@ -45,7 +46,7 @@ class EventFacts final : public dsl::Facts {
   const std::string& field(std::string_view name) const;
 
   EntityState& state_;
-  Table<AccountSummary>& accounts_;
+  AccountBook& accounts_;
   Table<Allocation>& targets_;
   const Event& event_;
   TimeUs terms_time_;

@@ -3,8 +3,11 @@
 //
 //   entities CF  'a'+agency  's'+streamer  'p'+party  'P'+plan  'A'+plan+'\0'+streamer  'o'+order  't'+task
 //                -> engine/entities.hpp encodings
-//   accounts CF  'S'+account                      -> AccountSummary (total, availability schedule)
-//                'J'+account+'\0'+seq(8)+index(2)  -> JournalEntry (amount, available-from, event at)
+//   accounts CF  'S'+account                      -> the account's total: u8 1, svar fen
+//                'V'+account+'\0'+time(8)          -> u8 1, svar fen: the sum of the account's postings that
+//                                                    become available at that time (kept when it is zero)
+//                'J'+account+'\0'+bucket(8)        -> JournalBucket: the account's postings of the events
+//                                                    with seq in [bucket*4096, bucket*4096+4095], log order
 //   postings CF  seq(8)                            -> all postings of that event (engine/book.hpp)
 //   targets CF   'T'+key                           -> Allocation of a `per KEY` target
 //   meta CF      "projection_head"                 -> seq(8): the projection reflects events 1..seq
@@ -22,7 +25,11 @@ namespace fz::engine::pformat {
 
 inline constexpr char kSummary = 'S';
 inline constexpr char kJournal = 'J';
+inline constexpr char kSchedule = 'V';
 inline constexpr char kTarget = 'T';
+// Events per journal bucket: an account's postings are indexed in one value per 4096 sequence numbers, so
+// a batch rewrites a few values per account instead of adding a key per posting.
+inline constexpr std::uint64_t kJournalBucketSeqs = 4096;
 inline constexpr std::string_view kProjectionHead = "projection_head";
 inline constexpr std::string_view kVersionPrefix = "version/";
 
@@ -33,12 +40,41 @@ inline std::string journal_prefix(std::string_view account) {
   return k;
 }
 
-inline std::string journal_key(std::string_view account, std::uint64_t seq, std::uint16_t index) {
-  std::string k = journal_prefix(account);
-  k += format::seq_key(seq);
-  k.push_back(static_cast<char>(index >> 8));
-  k.push_back(static_cast<char>(index & 0xff));
+inline std::uint64_t journal_bucket_of(std::uint64_t seq) {
+  return seq / kJournalBucketSeqs;
+}
+
+inline std::string journal_bucket_key(std::string_view account, std::uint64_t bucket) {
+  return journal_prefix(account) + format::seq_key(bucket);
+}
+
+inline std::string summary_key(std::string_view account) {
+  std::string k(1, kSummary);
+  k.append(account);
   return k;
+}
+
+inline std::string schedule_prefix(std::string_view account) {
+  std::string k(1, kSchedule);
+  k.append(account);
+  k.push_back('\0');
+  return k;
+}
+
+// A time as 8 bytes whose byte order is the time order (sign bit flipped, big-endian).
+inline std::string time_key(std::int64_t t_us) {
+  return format::seq_key(static_cast<std::uint64_t>(t_us) ^ (std::uint64_t{1} << 63));
+}
+
+inline bool parse_time_key(std::string_view k, std::int64_t* t_us) {
+  std::uint64_t u = 0;
+  if (!format::parse_seq_key(k, &u)) return false;
+  *t_us = static_cast<std::int64_t>(u ^ (std::uint64_t{1} << 63));
+  return true;
+}
+
+inline std::string schedule_key(std::string_view account, std::int64_t available_at_us) {
+  return schedule_prefix(account) + time_key(available_at_us);
 }
 
 }  // namespace fz::engine::pformat

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <memory>
 
+#include "engine/account_book.hpp"
 #include "engine/book.hpp"
+#include "core/rational.hpp"
 #include "engine/projection_format.hpp"
 
 namespace fz::engine {
@@ -18,22 +20,36 @@ std::string_view view(const rocksdb::Slice& s) {
 
 // Sums an account's journal entries of events at or before `at`.
 Status sum_journal(const Ledger& ledger, const std::string& account, TimeUs at, BalanceRow* row, bool* any) {
-  const std::string prefix = pformat::journal_prefix(account);
-  std::unique_ptr<rocksdb::Iterator> it(
-      ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(Cf::kAccounts)));
-  for (it->Seek(prefix); it->Valid() && view(it->key()).starts_with(prefix); it->Next()) {
-    bytes::ByteReader r(view(it->value()));
-    Fen amount = 0;
-    TimeUs available = 0, event_at = 0;
-    if (!r.svar(&amount) || !r.svar(&available) || !r.svar(&event_at)) {
-      return make_error(fmt::format("journal entry of {} is malformed; run 'fenzhang verify'", account));
-    }
-    if (event_at > at) continue;
-    *any = true;
-    row->total_fen += amount;
-    if (available <= at) row->available_fen += amount;
+  return for_each_journal_entry(ledger.db(), ledger.cf(Cf::kAccounts), account,
+                                [&](const JournalEntry& e) -> Status {
+                                  if (e.event_at > at) return Status::Ok();
+                                  *any = true;
+                                  row->total_fen += e.amount_fen;
+                                  if (e.available_at <= at) row->available_fen += e.amount_fen;
+                                  return Status::Ok();
+                                });
+}
+
+// What is available now: the total less the schedule entries later than now (read from the end of the
+// schedule, so only the pending entries are read).
+Status available_now(rocksdb::Iterator* it, const std::string& account, TimeUs now_us,
+                     BalanceRow* row) {
+  const std::string prefix = pformat::schedule_prefix(account);
+  Int128 later = 0;
+  if (now_us == INT64_MAX) {
+    row->available_fen = row->total_fen;
+    return Status::Ok();
   }
-  if (!it->status().ok()) return make_error("cannot read the journal: " + it->status().ToString());
+  for (it->Seek(pformat::schedule_key(account, now_us + 1)); it->Valid() && view(it->key()).starts_with(prefix);
+       it->Next()) {
+    Fen v = 0;
+    if (!decode_fen_value(view(it->value()), &v)) {
+      return make_error(fmt::format("availability schedule of {} is malformed; run 'fenzhang verify'", account));
+    }
+    later += v;
+  }
+  if (!it->status().ok()) return make_error("cannot read balances: " + it->status().ToString());
+  row->available_fen = static_cast<Fen>(Int128{row->total_fen} - later);
   return Status::Ok();
 }
 
@@ -75,21 +91,11 @@ Result<std::vector<std::pair<std::uint64_t, std::uint16_t>>> indexed_postings(co
   }
   std::vector<std::pair<std::uint64_t, std::uint16_t>> refs;
   for (const std::string& account : accounts) {
-    const std::string prefix = pformat::journal_prefix(account);
-    std::unique_ptr<rocksdb::Iterator> it(
-        ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(Cf::kAccounts)));
-    for (it->Seek(prefix); it->Valid() && view(it->key()).starts_with(prefix); it->Next()) {
-      const std::string_view rest = view(it->key()).substr(prefix.size());
-      std::uint64_t seq = 0;
-      if (rest.size() != format::kSeqBytes + 2 ||
-          !format::parse_seq_key(rest.substr(0, format::kSeqBytes), &seq)) {
-        return make_error(fmt::format("journal index of {} is malformed", account));
-      }
-      const auto index = static_cast<std::uint16_t>((static_cast<std::uint8_t>(rest[8]) << 8) |
-                                                    static_cast<std::uint8_t>(rest[9]));
-      refs.emplace_back(seq, index);
-    }
-    if (!it->status().ok()) return make_error("cannot read the journal index: " + it->status().ToString());
+    FZ_TRY(for_each_journal_entry(ledger.db(), ledger.cf(Cf::kAccounts), account,
+                                  [&](const JournalEntry& e) -> Status {
+                                    refs.emplace_back(e.seq, e.index);
+                                    return Status::Ok();
+                                  }));
   }
   std::sort(refs.begin(), refs.end());
   return refs;
@@ -171,9 +177,15 @@ Result<std::vector<BalanceRow>> balances(const Ledger& ledger, const std::string
   std::vector<BalanceRow> rows;
   std::unique_ptr<rocksdb::Iterator> it(
       ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(Cf::kAccounts)));
+  std::unique_ptr<rocksdb::Iterator> schedule(
+      ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(Cf::kAccounts)));
   const std::string prefix(1, pformat::kSummary);
-  for (it->Seek(prefix); it->Valid() && view(it->key()).starts_with(prefix); it->Next()) {
+  // One account without a glob: a point lookup, not a walk over every account.
+  const bool exact = !has_glob(pattern) && !pattern.empty();
+  for (it->Seek(exact ? pformat::summary_key(pattern) : prefix);
+       it->Valid() && view(it->key()).starts_with(prefix); it->Next()) {
     const std::string account(view(it->key()).substr(1));
+    if (exact && account != pattern) break;
     if (!glob_match(pattern, account)) continue;
     BalanceRow row{account, 0, 0};
     if (at) {
@@ -181,14 +193,13 @@ Result<std::vector<BalanceRow>> balances(const Ledger& ledger, const std::string
       FZ_TRY(sum_journal(ledger, account, *at, &row, &any));
       if (!any) continue;
     } else {
-      AccountSummary s;
-      if (!decode(view(it->value()), &s)) {
+      if (!decode_fen_value(view(it->value()), &row.total_fen)) {
         return make_error(fmt::format("balance of {} is malformed; run 'fenzhang verify'", account));
       }
-      row.total_fen = s.total_fen;
-      row.available_fen = s.available_at(now_us);
+      FZ_TRY(available_now(schedule.get(), account, now_us, &row));
     }
     rows.push_back(std::move(row));
+    if (exact) break;
   }
   if (!it->status().ok()) return make_error("cannot read balances: " + it->status().ToString());
   return rows;

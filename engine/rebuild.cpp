@@ -11,6 +11,7 @@
 #include <random>
 
 #include "core/money.hpp"
+#include "engine/account_book.hpp"
 #include "engine/book.hpp"
 #include "engine/engine.hpp"
 #include "engine/projection_format.hpp"
@@ -184,27 +185,19 @@ Status check_book(const Ledger& ledger) {
   const std::string summary_prefix(1, pformat::kSummary);
   for (it->Seek(summary_prefix); it->Valid() && it->key().starts_with(summary_prefix); it->Next()) {
     const std::string account = it->key().ToString().substr(1);
-    AccountSummary s;
-    if (!decode(std::string_view(it->value().data(), it->value().size()), &s)) {
-      return make_error(fmt::format("balance of {} is malformed", account));
-    }
+    auto stored = load_account(ledger.db(), ledger.cf(Cf::kAccounts), account);
+    if (!stored) return stored.error();
+    const AccountSummary& s = **stored;
     ledger_sum += s.total_fen;
     AccountSummary from_journal;
-    const std::string jp = pformat::journal_prefix(account);
-    std::unique_ptr<rocksdb::Iterator> j(
-        ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(Cf::kAccounts)));
-    for (j->Seek(jp); j->Valid() && j->key().starts_with(jp); j->Next()) {
-      bytes::ByteReader r(std::string_view(j->value().data(), j->value().size()));
-      Fen amount = 0;
-      TimeUs avail = 0, at = 0;
-      if (!r.svar(&amount) || !r.svar(&avail) || !r.svar(&at))
-        return make_error(fmt::format("journal of {} is malformed", account));
-      from_journal.total_fen += amount;
-      if ((from_journal.schedule[avail] += amount) == 0) from_journal.schedule.erase(avail);
-    }
-    if (!j->status().ok()) {
-      return make_error(fmt::format("cannot read the journal of {}: {}", account, j->status().ToString()));
-    }
+    FZ_TRY(for_each_journal_entry(ledger.db(), ledger.cf(Cf::kAccounts), account,
+                                  [&](const JournalEntry& e) -> Status {
+                                    if (!accumulate_fen(from_journal.total_fen, e.amount_fen) ||
+                                        !accumulate_fen(from_journal.schedule[e.available_at], e.amount_fen)) {
+                                      return make_error(fmt::format("journal of {} overflows", account));
+                                    }
+                                    return Status::Ok();
+                                  }));
     if (from_journal.total_fen != s.total_fen || from_journal.schedule != s.schedule) {
       return make_error(fmt::format("balance of {} ({}) does not equal its journal ({})", account,
                                     format_money(s.total_fen), format_money(from_journal.total_fen)));

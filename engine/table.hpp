@@ -10,7 +10,9 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <optional>
+#include <vector>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -51,8 +53,19 @@ class Table {
   }
   void reject_event() { event_.clear(); }
 
+  // Writes the batch's changes in key order: RocksDB's memtable inserts a run of ascending keys much
+  // faster than the same keys in hash order.
   void flush(rocksdb::WriteBatch& batch) const {
-    for (const auto& [id, v] : batch_) batch.Put(cf_, prefix_ + id, encode(v));
+    std::vector<const std::pair<const std::string, T>*> sorted;
+    sorted.reserve(batch_.size());
+    for (const auto& kv : batch_) sorted.push_back(&kv);
+    std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+    std::string key(1, prefix_);
+    for (const auto* kv : sorted) {
+      key.resize(1);
+      key += kv->first;
+      batch.Put(cf_, key, encode(kv->second));
+    }
   }
   void committed() {
     for (auto& [id, v] : batch_) {

@@ -64,6 +64,7 @@ class Appender {
   Projector* projector_;
   std::vector<Staged> staged_;
   std::unordered_map<std::string, std::size_t> staged_ids_;
+  std::vector<std::pair<std::string, std::string>> id_puts_;  // (id, seq key), written sorted at commit
   std::uint64_t head_seq_;
   format::Hash head_hash_;
   rocksdb::WriteBatch batch_;

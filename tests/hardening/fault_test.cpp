@@ -488,7 +488,7 @@ TEST_CASE("read errors and corrupted reads of table files: verify and queries fa
       f.account_pattern = "@streamer:s1:cps";
       auto ps = engine::journal(l, f);
       REQUIRE_FALSE(ps.ok());
-      CHECK_MESSAGE(ps.message().starts_with("cannot read the journal index: "), ps.message());
+      CHECK_MESSAGE(ps.message().starts_with("cannot read the journal of @streamer:s1:cps: "), ps.message());
       CHECK_MESSAGE(loud(ps.message()), ps.message());
     });
     with_faulty_reader([&](const Ledger& l) {

@@ -4,6 +4,7 @@
 // by the comparison with a replay. The fenzhang binary's `verify` reports it and exits 1.
 #include <doctest/doctest.h>
 
+#include "engine/account_book.hpp"
 #include "engine/book.hpp"
 #include "engine/projection_format.hpp"
 #include "engine/queries.hpp"
@@ -266,13 +267,15 @@ TEST_CASE("projection damage: postings, balances, journal, entities") {
   }
   SUBCASE("an account's balance edited") {
     Tampered t;
-    const std::string key = std::string(1, engine::pformat::kSummary) + "@streamer:s1:cps";
-    engine::AccountSummary s;
-    REQUIRE(engine::decode(t.get(Cf::kAccounts, key), &s));
-    const Fen total = s.total_fen;
-    s.total_fen += 100000;
-    s.schedule.begin()->second += 100000;
-    t.put(Cf::kAccounts, key, engine::encode(s));
+    const std::string account = "@streamer:s1:cps";
+    auto s = engine::load_account(t.l().db(), t.l().cf(Cf::kAccounts), account).value();
+    REQUIRE(s.has_value());
+    const Fen total = s->total_fen;
+    // Total and one schedule entry together, so the account is consistent in itself.
+    t.put(Cf::kAccounts, engine::pformat::summary_key(account), engine::encode_fen_value(total + 100000));
+    const auto [first_at, first_fen] = *s->schedule.begin();
+    t.put(Cf::kAccounts, engine::pformat::schedule_key(account, first_at),
+          engine::encode_fen_value(first_fen + 100000));
     CHECK(t.book_error() == fmt::format("balance of @streamer:s1:cps ({}) does not equal its journal ({})",
                                         format_money(total + 100000), format_money(total)));
     // And the balance query, which reads the summary, would show the forged figure: verify is what catches
@@ -285,29 +288,30 @@ TEST_CASE("projection damage: postings, balances, journal, entities") {
     Tampered t;
     // Move 1.00 from @agency:a1:cps to @streamer:s1:cps in both the summaries and one journal entry each.
     auto shift = [&](const std::string& account, Fen delta) {
-      const std::string key = std::string(1, engine::pformat::kSummary) + account;
-      engine::AccountSummary s;
-      REQUIRE(engine::decode(t.get(Cf::kAccounts, key), &s));
-      s.total_fen += delta;
-      s.schedule.begin()->second += delta;
-      if (s.schedule.begin()->second == 0) s.schedule.erase(s.schedule.begin());
-      t.put(Cf::kAccounts, key, engine::encode(s));
+      auto s = engine::load_account(t.l().db(), t.l().cf(Cf::kAccounts), account).value();
+      REQUIRE(s.has_value());
+      // The first journal entry of the account, and the schedule entry it belongs to.
       std::unique_ptr<rocksdb::Iterator> it(
           t.l().db()->NewIterator(rocksdb::ReadOptions(), t.l().cf(Cf::kAccounts)));
       const std::string jp = engine::pformat::journal_prefix(account);
       it->Seek(jp);
       REQUIRE((it->Valid() && it->key().starts_with(jp)));
       const std::string jkey = it->key().ToString();
-      bytes::ByteReader r(std::string_view(it->value().data(), it->value().size()));
-      Fen amount = 0;
-      TimeUs avail = 0, at = 0;
-      REQUIRE((r.svar(&amount) && r.svar(&avail) && r.svar(&at)));
-      REQUIRE(avail == s.schedule.begin()->first);
-      std::string v;
-      bytes::put_svar(v, amount + delta);
-      bytes::put_svar(v, avail);
-      bytes::put_svar(v, at);
+      std::uint64_t bucket = 0;
+      REQUIRE(format::parse_seq_key(std::string_view(jkey).substr(jp.size()), &bucket));
+      const std::uint64_t base = bucket * engine::pformat::kJournalBucketSeqs;
+      std::vector<engine::JournalEntry> entries;
+      REQUIRE(engine::decode_journal_bucket(std::string_view(it->value().data(), it->value().size()), base,
+                                            &entries));
+      REQUIRE(!entries.empty());
+      entries[0].amount_fen += delta;
+      std::string v = engine::empty_journal_bucket();
+      for (const engine::JournalEntry& e : entries) engine::append_journal_entry(&v, base, e);
       t.put(Cf::kAccounts, jkey, v);
+      const TimeUs avail = entries[0].available_at;
+      t.put(Cf::kAccounts, engine::pformat::summary_key(account), engine::encode_fen_value(s->total_fen + delta));
+      t.put(Cf::kAccounts, engine::pformat::schedule_key(account, avail),
+            engine::encode_fen_value(s->schedule.at(avail) + delta));
       return jkey;
     };
     const std::string jkey = shift("@agency:a1:cps", -100);

@@ -1,0 +1,169 @@
+#include "engine/account_book.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cassert>
+#include <memory>
+
+#include "core/rational.hpp"
+#include "engine/projection_format.hpp"
+
+namespace fz::engine {
+namespace {
+
+std::string_view view(const rocksdb::Slice& s) {
+  return std::string_view(s.data(), s.size());
+}
+
+}  // namespace
+
+Result<std::optional<AccountSummary>> load_account(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+                                                   const std::string& account) {
+  std::string raw;
+  const rocksdb::Status s = db->Get(rocksdb::ReadOptions(), cf, pformat::summary_key(account), &raw);
+  if (s.IsNotFound()) return std::optional<AccountSummary>();
+  if (!s.ok()) return make_error(fmt::format("cannot read the balance of {}: {}", account, s.ToString()));
+  AccountSummary summary;
+  if (!decode_fen_value(raw, &summary.total_fen)) {
+    return make_error(fmt::format("balance of {} is malformed; run 'fenzhang verify'", account));
+  }
+  const std::string prefix = pformat::schedule_prefix(account);
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf));
+  Int128 sum = 0;
+  for (it->Seek(prefix); it->Valid() && view(it->key()).starts_with(prefix); it->Next()) {
+    TimeUs at = 0;
+    Fen amount = 0;
+    if (!pformat::parse_time_key(view(it->key()).substr(prefix.size()), &at) ||
+        !decode_fen_value(view(it->value()), &amount)) {
+      return make_error(fmt::format("availability schedule of {} is malformed; run 'fenzhang verify'", account));
+    }
+    summary.schedule.emplace_hint(summary.schedule.end(), at, amount);
+    summary.magnitude += amount < 0 ? -Int128{amount} : Int128{amount};
+    sum += amount;
+  }
+  if (!it->status().ok()) {
+    return make_error(fmt::format("cannot read the schedule of {}: {}", account, it->status().ToString()));
+  }
+  if (sum != summary.total_fen) {
+    return make_error(fmt::format("the availability schedule of {} does not sum to its balance; run "
+                                  "'fenzhang verify'",
+                                  account));
+  }
+  return std::optional<AccountSummary>(std::move(summary));
+}
+
+Status for_each_journal_entry(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& account,
+                              const std::function<Status(const JournalEntry&)>& fn) {
+  const std::string prefix = pformat::journal_prefix(account);
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf));
+  std::vector<JournalEntry> entries;
+  for (it->Seek(prefix); it->Valid() && view(it->key()).starts_with(prefix); it->Next()) {
+    std::uint64_t bucket = 0;
+    if (!format::parse_seq_key(view(it->key()).substr(prefix.size()), &bucket) ||
+        bucket > UINT64_MAX / pformat::kJournalBucketSeqs ||
+        !decode_journal_bucket(view(it->value()), bucket * pformat::kJournalBucketSeqs, &entries)) {
+      return make_error(fmt::format("journal index of {} is malformed; run 'fenzhang verify'", account));
+    }
+    for (const JournalEntry& e : entries) FZ_TRY(fn(e));
+  }
+  if (!it->status().ok()) {
+    return make_error(fmt::format("cannot read the journal of {}: {}", account, it->status().ToString()));
+  }
+  return Status::Ok();
+}
+
+void AccountBook::fail(std::string message) {
+  if (io_error_.empty()) io_error_ = std::move(message);
+}
+
+std::optional<AccountSummary> AccountBook::load(const std::string& account) {
+  if (db_ == nullptr) return std::nullopt;
+  auto loaded = load_account(db_, cf_, account);
+  if (!loaded) {
+    // Never treat an unreadable account as empty: the engine refuses the event and reports this.
+    fail(loaded.message());
+    return std::nullopt;
+  }
+  return std::move(*loaded);
+}
+
+const AccountSummary* AccountBook::find(const std::string& account) {
+  auto it = accounts_.find(account);
+  if (it == accounts_.end()) it = accounts_.emplace(account, load(account)).first;
+  return it->second ? &*it->second : nullptr;
+}
+
+AccountBook::Bucket& AccountBook::journal_bucket(const std::string& account, std::uint64_t bucket) {
+  auto [it, inserted] = journal_.try_emplace(account);
+  Bucket& b = it->second;
+  if (!inserted && b.bucket == bucket) return b;
+  // Sequence numbers only grow, so a newer bucket replaces the cached one for good.
+  assert(inserted || b.bucket < bucket);
+  if (!inserted && b.dirty) {
+    full_buckets_.emplace_back(pformat::journal_bucket_key(account, b.bucket), std::move(b.value));
+  }
+  b = Bucket{bucket, {}, false};
+  if (db_ != nullptr) {
+    // The bucket may have been started by an earlier batch (a batch boundary inside 4096 events).
+    const rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), cf_, pformat::journal_bucket_key(account, bucket), &b.value);
+    if (!s.ok() && !s.IsNotFound()) fail(fmt::format("cannot read the journal of {}: {}", account, s.ToString()));
+    if (!s.ok()) b.value.clear();
+  }
+  if (b.value.empty()) b.value = empty_journal_bucket();
+  return b;
+}
+
+void AccountBook::post(const Posting& p, std::uint16_t index) {
+  auto it = accounts_.find(p.account);
+  if (it == accounts_.end()) it = accounts_.emplace(p.account, load(p.account)).first;
+  if (!it->second) it->second.emplace();
+  it->second->add(p.available_at, p.amount_fen);  // the engine checked it fits before accepting the event
+  dirty_[p.account].push_back(p.available_at);
+
+  const std::uint64_t bucket = pformat::journal_bucket_of(p.seq);
+  Bucket& b = journal_bucket(p.account, bucket);
+  append_journal_entry(&b.value, bucket * pformat::kJournalBucketSeqs,
+                       JournalEntry{p.seq, index, p.amount_fen, p.available_at, p.event_at});
+  b.dirty = true;
+}
+
+void AccountBook::flush(rocksdb::WriteBatch& batch) {
+  // Collected and written in key order: RocksDB's memtable inserts ascending keys much faster.
+  std::vector<std::pair<std::string, std::string>> puts;
+  puts.reserve(full_buckets_.size() + 3 * dirty_.size());
+  for (auto& [account, times] : dirty_) {
+    const AccountSummary& s = *accounts_.at(account);
+    puts.emplace_back(pformat::summary_key(account), encode_fen_value(s.total_fen));
+    std::sort(times.begin(), times.end());
+    times.erase(std::unique(times.begin(), times.end()), times.end());
+    for (TimeUs t : times) puts.emplace_back(pformat::schedule_key(account, t), encode_fen_value(s.schedule.at(t)));
+  }
+  for (const auto& [key, value] : full_buckets_) puts.emplace_back(key, value);
+  for (const auto& [account, b] : journal_) {
+    if (b.dirty) puts.emplace_back(pformat::journal_bucket_key(account, b.bucket), b.value);
+  }
+  std::sort(puts.begin(), puts.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  for (const auto& [key, value] : puts) batch.Put(cf_, key, value);
+}
+
+void AccountBook::committed() {
+  dirty_.clear();
+  full_buckets_.clear();
+  for (auto& [_, b] : journal_) b.dirty = false;
+  if (accounts_.size() > cache_limit_) accounts_.clear();
+  if (journal_.size() > cache_limit_) journal_.clear();
+}
+
+void AccountBook::discard() {
+  for (const auto& [account, _] : dirty_) {
+    accounts_.erase(account);
+    journal_.erase(account);
+  }
+  dirty_.clear();
+  full_buckets_.clear();
+  std::erase_if(journal_, [](const auto& kv) { return kv.second.dirty; });
+}
+
+}  // namespace fz::engine

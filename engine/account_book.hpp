@@ -1,0 +1,89 @@
+// AccountBook: account balances and the per-account journal index, as the engine sees them while it
+// applies events, and the changes it writes with each batch.
+//
+// Reads (find) see every posting booked so far, committed or pending. Postings are booked only after
+// their event was accepted, so there is no per-event undo; a batch that fails to commit is dropped by
+// discard(), which forgets every account it touched so the next read comes from the database again.
+//
+// What one batch writes, however many postings it carries (see engine/projection_format.hpp):
+//   - one total per account touched ('S'),
+//   - one schedule entry per (account, available-from) touched ('V'),
+//   - one journal bucket per (account, 4096 sequence numbers) touched ('J'),
+// so a hot account (a merchant, the platform's fee account) costs a few keys per batch, not one per
+// posting, and no value grows with the ledger's history. The stored result does not depend on how the
+// events were batched.
+//
+// Memory: the cache of accounts and of each account's latest journal bucket is cleared after a commit
+// once it holds more than `cache_limit` accounts. Not thread-safe; owned by the Engine.
+#pragma once
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/result.hpp"
+#include "engine/book.hpp"
+
+namespace fz::engine {
+
+class AccountBook {
+ public:
+  explicit AccountBook(std::size_t cache_limit = 1 << 16) : cache_limit_(cache_limit) {}
+
+  void attach(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+    db_ = db;
+    cf_ = cf;
+  }
+
+  // The account's balance and schedule, or nullptr when nothing was ever posted to it (or it could
+  // not be read: see take_io_error). Valid until the next non-const call.
+  const AccountSummary* find(const std::string& account);
+
+  // Books an accepted posting: total, schedule and journal index.
+  void post(const Posting& p, std::uint16_t index);
+
+  void flush(rocksdb::WriteBatch& batch);
+  void committed();
+  void discard();
+
+  // The first read failure since the last call, if any ("" when none).
+  std::string take_io_error() { return std::exchange(io_error_, std::string()); }
+
+ private:
+  struct Bucket {
+    std::uint64_t bucket = 0;
+    std::string value;
+    bool dirty = false;
+  };
+
+  std::optional<AccountSummary> load(const std::string& account);
+  Bucket& journal_bucket(const std::string& account, std::uint64_t bucket);
+  void fail(std::string message);
+
+  std::size_t cache_limit_;
+  rocksdb::DB* db_ = nullptr;
+  rocksdb::ColumnFamilyHandle* cf_ = nullptr;
+  std::string io_error_;
+  std::unordered_map<std::string, std::optional<AccountSummary>> accounts_;
+  std::unordered_map<std::string, Bucket> journal_;  // account -> its latest journal bucket
+  // Pending changes of the current batch.
+  std::unordered_map<std::string, std::vector<TimeUs>> dirty_;     // account -> schedule times touched
+  std::vector<std::pair<std::string, std::string>> full_buckets_;  // (key, value) left behind by a newer one
+};
+
+// An account as stored (total and schedule), or nullopt when nothing was ever posted to it. Checks that
+// the schedule sums to the total.
+Result<std::optional<AccountSummary>> load_account(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+                                                   const std::string& account);
+
+// Calls fn(entry) for every journal entry of `account`, in log order.
+Status for_each_journal_entry(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& account,
+                              const std::function<Status(const JournalEntry&)>& fn);
+
+}  // namespace fz::engine
