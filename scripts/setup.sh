@@ -1,14 +1,31 @@
 #!/usr/bin/env bash
 # Installs fenzhang's build dependencies from Debian 12's packages, only those missing.
 # Idempotent and quiet when everything is already there. Used by scripts/demo.sh and scripts/test.sh.
+#
+#   scripts/setup.sh           the build dependencies (and `time`, for scripts/bench.sh)
+#   scripts/setup.sh --bench   also the tools scripts/compare.sh measures fenzhang against: sqlite3,
+#                              hledger, ledger (ledger-cli) and python3; the test path does not need them
 set -euo pipefail
+
+bench=0
+case "${1:-}" in
+  "") ;;
+  --bench) bench=1 ;;
+  *) echo "usage: scripts/setup.sh [--bench]" >&2; exit 2 ;;
+esac
 
 packages=(
   build-essential cmake g++
   libboost1.81-dev libboost-json1.81-dev
   librocksdb-dev libfmt-dev doctest-dev libcli11-dev libssl-dev
   clang libclang-rt-14-dev
+  time
 )
+if ((bench)); then
+  packages+=(sqlite3 hledger ledger)
+  # python3 may come from elsewhere (pyenv); only the Debian package when there is none at all
+  command -v python3 >/dev/null || packages+=(python3)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
