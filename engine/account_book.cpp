@@ -130,6 +130,7 @@ void AccountBook::post(const Posting& p, std::uint16_t index) {
 }
 
 void AccountBook::flush(rocksdb::WriteBatch& batch) {
+  assert(inflight_.empty());
   // Collected and written in key order: RocksDB's memtable inserts ascending keys much faster.
   std::vector<std::pair<std::string, std::string>> puts;
   puts.reserve(full_buckets_.size() + 3 * dirty_.size());
@@ -139,21 +140,25 @@ void AccountBook::flush(rocksdb::WriteBatch& batch) {
     std::sort(times.begin(), times.end());
     times.erase(std::unique(times.begin(), times.end()), times.end());
     for (TimeUs t : times) puts.emplace_back(pformat::schedule_key(account, t), encode_fen_value(s.schedule.at(t)));
+    inflight_.push_back(account);
   }
-  for (const auto& [key, value] : full_buckets_) puts.emplace_back(key, value);
-  for (const auto& [account, b] : journal_) {
-    if (b.dirty) puts.emplace_back(pformat::journal_bucket_key(account, b.bucket), b.value);
+  for (auto& [key, value] : full_buckets_) puts.emplace_back(std::move(key), std::move(value));
+  for (auto& [account, b] : journal_) {
+    if (!b.dirty) continue;
+    puts.emplace_back(pformat::journal_bucket_key(account, b.bucket), b.value);
+    b.dirty = false;  // written; the account is in flight
   }
   std::sort(puts.begin(), puts.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
   for (const auto& [key, value] : puts) batch.Put(cf_, key, value);
+  dirty_.clear();
+  full_buckets_.clear();
 }
 
 void AccountBook::committed() {
-  dirty_.clear();
-  full_buckets_.clear();
-  for (auto& [_, b] : journal_) b.dirty = false;
-  if (accounts_.size() > cache_limit_) accounts_.clear();
-  if (journal_.size() > cache_limit_) journal_.clear();
+  inflight_.clear();
+  // Evict only what is durable: the current batch's changes live in these caches too.
+  if (accounts_.size() > cache_limit_) std::erase_if(accounts_, [&](const auto& kv) { return !dirty_.contains(kv.first); });
+  if (journal_.size() > cache_limit_) std::erase_if(journal_, [](const auto& kv) { return !kv.second.dirty; });
 }
 
 void AccountBook::discard() {
@@ -161,7 +166,12 @@ void AccountBook::discard() {
     accounts_.erase(account);
     journal_.erase(account);
   }
+  for (const std::string& account : inflight_) {
+    accounts_.erase(account);
+    journal_.erase(account);
+  }
   dirty_.clear();
+  inflight_.clear();
   full_buckets_.clear();
   std::erase_if(journal_, [](const auto& kv) { return kv.second.dirty; });
 }

@@ -1,9 +1,11 @@
 // AccountBook: account balances and the per-account journal index, as the engine sees them while it
 // applies events, and the changes it writes with each batch.
 //
-// Reads (find) see every posting booked so far, committed or pending. Postings are booked only after
-// their event was accepted, so there is no per-event undo; a batch that fails to commit is dropped by
-// discard(), which forgets every account it touched so the next read comes from the database again.
+// Reads (find) see every posting booked so far, committed, in flight or pending. Postings are booked
+// only after their event was accepted, so there is no per-event undo. flush() puts the current batch's
+// changes into a WriteBatch; they are in flight until committed(). A failed write is answered by
+// discard(), which forgets every account touched since the last commit so the next read comes from the
+// database again.
 //
 // What one batch writes, however many postings it carries (see engine/projection_format.hpp):
 //   - one total per account touched ('S'),
@@ -74,6 +76,7 @@ class AccountBook {
   std::unordered_map<std::string, Bucket> journal_;  // account -> its latest journal bucket
   // Pending changes of the current batch.
   std::unordered_map<std::string, std::vector<TimeUs>> dirty_;     // account -> schedule times touched
+  std::vector<std::string> inflight_;                               // accounts touched by the batch in flight
   std::vector<std::pair<std::string, std::string>> full_buckets_;  // (key, value) left behind by a newer one
 };
 

@@ -35,7 +35,7 @@ Engine::Engine(Ledger& ledger, Versions versions, Mode mode)
           .ok()) {
     (void)format::parse_seq_key(v, &committed_head_);
   }
-  batch_head_ = committed_head_;
+  batch_head_ = inflight_head_ = committed_head_;
 }
 
 Result<std::unique_ptr<Engine>> Engine::for_append(Ledger& ledger) {
@@ -188,7 +188,7 @@ Status Engine::apply(const Event& e, std::uint64_t seq) {
   book(postings);
   state_.accept_event();
   targets_.accept_event();
-  last_postings_ = postings;
+  last_posting_count_ = postings.size();
   if (!postings.empty()) batch_postings_.emplace_back(seq, std::move(postings));
   batch_head_ = seq;
   return Status::Ok();
@@ -204,16 +204,17 @@ Status Engine::flush(rocksdb::WriteBatch& batch) {
   auto* postings_cf = ledger_.cf(Cf::kPostings);
   for (const auto& [seq, ps] : batch_postings_) batch.Put(postings_cf, format::seq_key(seq), encode_postings(ps));
   batch.Put(ledger_.cf(Cf::kMeta), std::string(pformat::kProjectionHead), format::seq_key(batch_head_));
+  batch_postings_.clear();
+  batch_versions_.clear();
+  inflight_head_ = batch_head_;
   return Status::Ok();
 }
 
 void Engine::committed() {
-  committed_head_ = batch_head_;
+  committed_head_ = inflight_head_;
   state_.committed();
   accounts_.committed();
   targets_.committed();
-  batch_postings_.clear();
-  batch_versions_.clear();
 }
 
 void Engine::discard() {
@@ -223,7 +224,7 @@ void Engine::discard() {
   batch_postings_.clear();
   batch_versions_.clear();
   versions_.drop_after(committed_head_);
-  batch_head_ = committed_head_;
+  batch_head_ = inflight_head_ = committed_head_;
 }
 
 }  // namespace fz::engine

@@ -57,12 +57,14 @@ class Engine final : public Projector {
   std::uint64_t projection_head() const { return committed_head_; }
 
   [[nodiscard]] Status apply(const Event& event, std::uint64_t seq) override;
+  // flush() seals the current batch into `batch` (it is then in flight), committed() says the batch in
+  // flight is durable, discard() drops everything not durable. At most one batch is in flight.
   [[nodiscard]] Status flush(rocksdb::WriteBatch& batch) override;
   void committed() override;
   void discard() override;
 
-  // The postings the last accepted event produced (for tests and explain).
-  const std::vector<Posting>& last_postings() const { return last_postings_; }
+  // How many postings the last accepted event produced.
+  std::size_t last_posting_count() const { return last_posting_count_; }
   const Versions& versions() const { return versions_; }
   // Events evaluated under the version published at `seq`, since this Engine was made.
   std::uint64_t governed_count(std::uint64_t version_seq) const;
@@ -96,8 +98,9 @@ class Engine final : public Projector {
   std::uint64_t issue_count_ = 0;
   TimeUs last_terms_time_ = 0;
   std::vector<std::pair<std::uint64_t, std::vector<Posting>>> batch_postings_;
-  std::vector<Posting> last_postings_;
+  std::size_t last_posting_count_ = 0;
   std::uint64_t batch_head_ = 0;      // last event applied, pending or committed
+  std::uint64_t inflight_head_ = 0;   // last event of the batch being written
   std::uint64_t committed_head_ = 0;  // last event whose projection is durable
 
   static char pformat_target();

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <random>
 
@@ -78,29 +79,41 @@ Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, 
   RebuildReport report;
   report.events = engine.projection_head();
   if (report.events >= until_seq) return report;
-  rocksdb::WriteBatch batch;
+  // One batch is written on a worker thread while the engine evaluates the next (at most one in flight).
+  rocksdb::WriteBatch batch, writing;
+  std::future<Status> inflight;
   std::size_t pending = 0;
-  auto commit = [&]() -> Status {
-    FZ_TRY(engine.flush(batch));
-    FZ_TRY(target.write(batch));
+  auto wait = [&]() -> Status {
+    if (!inflight.valid()) return Status::Ok();
+    FZ_TRY(inflight.get());
     engine.committed();
+    return Status::Ok();
+  };
+  auto commit = [&]() -> Status {
+    FZ_TRY(wait());
+    FZ_TRY(engine.flush(batch));
+    std::swap(batch, writing);
     batch.Clear();
+    inflight = std::async(std::launch::async, [&target, &writing] { return target.write(writing); });
     pending = 0;
     if (progress) progress(report.events);
     return Status::Ok();
   };
-  FZ_TRY(source.scan(engine.projection_head() + 1, until_seq, [&](const StoredEvent& se) -> Status {
+  Status scanned = source.scan(engine.projection_head() + 1, until_seq, [&](const StoredEvent& se) -> Status {
     if (Status s = engine.apply(se.event, se.seq); !s.ok()) {
       // Preconditions depend only on the log, so an event accepted at append is accepted again.
       return make_error(fmt::format("seq {} ({}): replay refused an event the log accepted: {}", se.seq,
                                     se.event.id, s.message()));
     }
     report.events = se.seq;
-    report.postings += engine.last_postings().size();
+    report.postings += engine.last_posting_count();
     if (++pending == kRebuildBatch) return commit();
     return Status::Ok();
-  }));
-  FZ_TRY(commit());
+  });
+  if (scanned.ok()) scanned = commit();
+  // Never leave a write running past this function: it uses `writing` and the target.
+  if (Status w = wait(); scanned.ok()) scanned = w;
+  FZ_TRY(scanned);
   report.issues = engine.issues();
   report.issue_count = engine.issue_count();
   report.governed = engine.governed();

@@ -277,7 +277,7 @@ void EntityState::accept_event() {
 void EntityState::reject_event() {
   FZ_ALL_TABLES(reject_event());
 }
-void EntityState::flush(rocksdb::WriteBatch& batch) const {
+void EntityState::flush(rocksdb::WriteBatch& batch) {
   FZ_ALL_TABLES(flush(batch));
 }
 void EntityState::committed() {

@@ -32,7 +32,7 @@ class EntityState {
 
   void accept_event();
   void reject_event();
-  void flush(rocksdb::WriteBatch& batch) const;
+  void flush(rocksdb::WriteBatch& batch);
   void committed();
   void discard();
   void reset();

@@ -1,9 +1,10 @@
 // Table<T>: one kind of entity (orders, plans, ...) as seen by the engine while it applies events.
 //
-// Reads look through three layers: changes of the event being applied, changes of the current batch,
-// then the committed state (a bounded cache in front of the `entities` column family). An event that
-// is rejected drops its layer, so it leaves no trace; a batch that fails to commit drops the batch
-// layer. Memory is bounded by the batch size and the cache limit, not by the ledger's history.
+// Reads look through four layers: changes of the event being applied, changes of the current batch,
+// changes of the batch being written (at most one: the appender writes one batch while it stages the
+// next), then the committed state (a bounded cache in front of the column family). An event that is
+// rejected drops its layer, so it leaves no trace; a write that fails drops everything not committed.
+// Memory is bounded by two batches and the cache limit, not by the ledger's history.
 // Not thread-safe; owned by the Engine.
 #pragma once
 
@@ -11,6 +12,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <cassert>
 #include <optional>
 #include <vector>
 #include <string>
@@ -37,6 +39,7 @@ class Table {
   const T* find(const std::string& id) {
     if (auto it = event_.find(id); it != event_.end()) return &it->second;
     if (auto it = batch_.find(id); it != batch_.end()) return &it->second;
+    if (auto it = inflight_.find(id); it != inflight_.end()) return &it->second;
     if (auto it = cache_.find(id); it != cache_.end()) return it->second ? &*it->second : nullptr;
     std::optional<T> loaded = load(id);
     if (cache_.size() >= cache_limit_) cache_.clear();
@@ -53,9 +56,10 @@ class Table {
   }
   void reject_event() { event_.clear(); }
 
-  // Writes the batch's changes in key order: RocksDB's memtable inserts a run of ascending keys much
-  // faster than the same keys in hash order.
-  void flush(rocksdb::WriteBatch& batch) const {
+  // Writes the batch's changes in key order (RocksDB's memtable inserts a run of ascending keys much
+  // faster than the same keys in hash order); they are in flight until committed() or discard().
+  void flush(rocksdb::WriteBatch& batch) {
+    assert(inflight_.empty());
     std::vector<const std::pair<const std::string, T>*> sorted;
     sorted.reserve(batch_.size());
     for (const auto& kv : batch_) sorted.push_back(&kv);
@@ -66,17 +70,21 @@ class Table {
       key += kv->first;
       batch.Put(cf_, key, encode(kv->second));
     }
+    inflight_.swap(batch_);
   }
+  // The batch in flight is durable.
   void committed() {
-    for (auto& [id, v] : batch_) {
+    for (auto& [id, v] : inflight_) {
       if (cache_.size() >= cache_limit_) cache_.clear();
       cache_[id] = std::move(v);
     }
-    batch_.clear();
+    inflight_.clear();
   }
+  // Nothing pending or in flight will be written.
   void discard() {
     event_.clear();
     batch_.clear();
+    inflight_.clear();
   }
   // Forget the committed cache (the column family was rewritten underneath).
   void reset() {
@@ -128,6 +136,7 @@ class Table {
   mutable std::string io_error_;
   std::unordered_map<std::string, T> event_;
   std::unordered_map<std::string, T> batch_;
+  std::unordered_map<std::string, T> inflight_;
   std::unordered_map<std::string, std::optional<T>> cache_;
 };
 

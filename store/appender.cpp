@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "store/codec.hpp"
 
@@ -17,11 +18,14 @@ Disposition Appender::stage(Event event, std::string* reason) {
 }
 
 Disposition Appender::stage_encoded(const Event& event, std::string record, std::string* reason) {
-  // Same id earlier in this batch?
-  if (auto it = staged_ids_.find(event.id); it != staged_ids_.end()) {
-    if (staged_[it->second].record == record) return Disposition::kDuplicate;
-    *reason = fmt::format("conflict: id {} was given to a different event earlier in this input", event.id);
-    return Disposition::kRejected;
+  // Same id earlier in this batch, or in the batch being written?
+  for (const auto* ids : {&staged_ids_, &inflight_.staged_ids}) {
+    if (auto it = ids->find(event.id); it != ids->end()) {
+      const auto& records = ids == &staged_ids_ ? staged_ : inflight_.staged;
+      if (records[it->second].record == record) return Disposition::kDuplicate;
+      *reason = fmt::format("conflict: id {} was given to a different event earlier in this input", event.id);
+      return Disposition::kRejected;
+    }
   }
   // Same id in the log?
   auto seq = ledger_.seq_of(event.id);
@@ -62,40 +66,76 @@ Disposition Appender::stage_encoded(const Event& event, std::string record, std:
   return Disposition::kAppended;
 }
 
+Appender::~Appender() {
+  // A write still in flight finishes (or fails) before the batch it reads from goes away.
+  if (inflight_.done.valid()) (void)inflight_.done.get();
+}
+
 Status Appender::commit() {
-  if (staged_.empty()) {
-    discard();
-    return Status::Ok();
-  }
+  FZ_TRY(start_commit());
+  return wait();
+}
+
+Status Appender::start_commit() {
+  FZ_TRY(wait());
+  if (staged_.empty()) return Status::Ok();
   // The id index in key order: RocksDB's memtable inserts ascending keys much faster than ids in
   // arrival order.
   std::sort(id_puts_.begin(), id_puts_.end());
   for (const auto& [id, key] : id_puts_) batch_.Put(ledger_.cf(Cf::kIds), id, key);
+  id_puts_.clear();
   if (projector_ != nullptr) {
     if (Status s = projector_->flush(batch_); !s.ok()) {
-      discard();
+      discard_all();
       return s;
     }
   }
-  Status s = ledger_.commit(batch_, head_seq_, head_hash_);
-  if (!s.ok()) {
-    discard();
-    return s;
-  }
-  if (projector_ != nullptr) projector_->committed();
-  batch_.Clear();
-  staged_.clear();
-  staged_ids_.clear();
-  id_puts_.clear();
+  // The staged batch is now in flight: later events may still name its ids (duplicates, conflicts).
+  inflight_.batch.Clear();
+  std::swap(inflight_.batch, batch_);
+  inflight_.staged.clear();
+  inflight_.staged_ids.clear();
+  std::swap(inflight_.staged, staged_);
+  std::swap(inflight_.staged_ids, staged_ids_);
+  inflight_.head_seq = head_seq_;
+  inflight_.head_hash = head_hash_;
+  inflight_.done = std::async(std::launch::async, [this] {
+    return ledger_.commit(inflight_.batch, inflight_.head_seq, inflight_.head_hash);
+  });
   return Status::Ok();
 }
 
-void Appender::discard() {
+Status Appender::wait() {
+  if (!inflight_.done.valid()) return Status::Ok();
+  Status s = inflight_.done.get();
+  if (!s.ok()) {
+    discard_all();
+    return s;
+  }
+  durable_events_ += inflight_.staged.size();
+  if (projector_ != nullptr) projector_->committed();
+  inflight_.batch.Clear();
+  inflight_.staged.clear();
+  inflight_.staged_ids.clear();
+  return Status::Ok();
+}
+
+Status Appender::discard() {
+  Status s = wait();
+  discard_all();
+  return s;
+}
+
+void Appender::discard_all() {
+  if (inflight_.done.valid()) (void)inflight_.done.get();
   if (projector_ != nullptr) projector_->discard();
   batch_.Clear();
   staged_.clear();
   staged_ids_.clear();
   id_puts_.clear();
+  inflight_.batch.Clear();
+  inflight_.staged.clear();
+  inflight_.staged_ids.clear();
   head_seq_ = ledger_.head_seq();
   head_hash_ = ledger_.head_hash();
 }

@@ -2,16 +2,24 @@
 // atomic synced batch (SPEC sections 3 and 7).
 //
 // stage() decides each event's fate in append order: a `duplicate` when the same id already holds the
-// same canonical bytes (in the log or earlier in this batch), a rejection for a `conflict` (same id,
-// other bytes) or when the Projector refuses it, else it is given the next sequence number and chained
-// onto the hash chain. commit() writes the staged events and Projector::flush()'s changes together.
-// Nothing is visible to readers until commit() returns ok; after a failed commit nothing staged is kept.
+// same canonical bytes (in the log, in the batch being written or earlier in this batch), a rejection
+// for a `conflict` (same id, other bytes) or when the Projector refuses it, else it is given the next
+// sequence number and chained onto the hash chain. commit() writes the staged events and
+// Projector::flush()'s changes as one synced batch and returns when it is durable.
 //
-// The Appender borrows the Ledger (opened for writing) and the Projector; one thread at a time.
+// Pipelining: start_commit() hands the staged batch to a writer thread and returns at once, so the
+// caller stages the next batch while RocksDB inserts and syncs this one; at most one batch is in flight
+// (start_commit() first waits for the previous one). A batch is acknowledged (durable) only when the
+// next start_commit(), wait() or commit() returned ok. A failed write drops everything not durable:
+// the batch in flight and everything staged after it, and the error is returned.
+//
+// The Appender borrows the Ledger (opened for writing) and the Projector; one caller thread at a time
+// (the writer thread touches only the batch in flight and the Ledger's commit).
 #pragma once
 
 #include <rocksdb/write_batch.h>
 
+#include <future>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -48,17 +56,37 @@ class Appender {
   // Stages an already-encoded record (used by `rules publish`, which builds the event itself).
   Disposition stage_encoded(const Event& event, std::string record, std::string* reason);
 
+  ~Appender();
+  Appender(const Appender&) = delete;
+  Appender& operator=(const Appender&) = delete;
+
   [[nodiscard]] Status commit();
-  void discard();
+  [[nodiscard]] Status start_commit();
+  [[nodiscard]] Status wait();
+  // Waits for the batch in flight, then drops what is staged (nothing of it is written). Returns the
+  // write's failure, if it failed (then it was dropped too).
+  [[nodiscard]] Status discard();
 
   std::size_t staged() const { return staged_.size(); }
   std::uint64_t staged_head_seq() const { return head_seq_; }
+  // Events written and acknowledged by this Appender so far.
+  std::uint64_t durable_events() const { return durable_events_; }
 
  private:
   struct Staged {
     std::string id;
     std::string record;
   };
+  struct Inflight {
+    rocksdb::WriteBatch batch;
+    std::vector<Staged> staged;
+    std::unordered_map<std::string, std::size_t> staged_ids;
+    std::uint64_t head_seq = 0;
+    format::Hash head_hash{};
+    std::future<Status> done;  // valid while the batch is being written
+  };
+
+  void discard_all();
 
   Ledger& ledger_;
   Projector* projector_;
@@ -68,6 +96,8 @@ class Appender {
   std::uint64_t head_seq_;
   format::Hash head_hash_;
   rocksdb::WriteBatch batch_;
+  Inflight inflight_;
+  std::uint64_t durable_events_ = 0;
 };
 
 }  // namespace fz

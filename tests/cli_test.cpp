@@ -121,7 +121,7 @@ TEST_CASE("balance prints a right-aligned table, CSV and the JSON of SPEC sectio
         std::string::npos);
 }
 
-TEST_CASE("replay rebuilds the projection to the digest verify reports; --until works on the side") {
+TEST_CASE("replay rebuilds the projection to the digest verify reports, and --until works on the side") {
   TempDir dir;
   REQUIRE(run(fz_cmd(dir, "append " + sample())).exit_code == 0);
   auto verify = run(fz_cmd(dir, "verify"));

@@ -102,7 +102,7 @@ TEST_CASE("D1: no link or no plan, no commission") {
 }
 
 TEST_CASE(
-    "D3/D6: the agency's 20% only once its contract is two weeks old; before that all to the streamer") {
+    "D3/D6: the agency's 20% only once its contract is two weeks old, before that all to the streamer") {
   Fixture f;
   f.publish();
   // a1 contracted 09-01T10:00: active from 09-15T10:00.
@@ -130,7 +130,7 @@ TEST_CASE("D7: a withdrawal needs a verified Alipay binding and enough available
   CHECK(f.ledger->head_seq() == 6);  // the ruleset and the five setup events only
 }
 
-TEST_CASE("D9: no V-task fee outside the campaign; D10: a V-task's product order earns CPS as well") {
+TEST_CASE("D9: no V-task fee outside the campaign, and D10: a V-task's product order earns CPS as well") {
   Fixture f;
   f.publish();
   CHECK(

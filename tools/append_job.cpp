@@ -100,13 +100,12 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
 
   std::optional<Error> failure;
   std::uint64_t file_rejected = 0, file_duplicates = 0;
-  auto commit = [&]() -> bool {
-    const std::size_t n = appender.staged();
-    if (Status s = appender.commit(); !s.ok()) {
+  // Batches are written on the Appender's writer thread while the next one is staged here.
+  auto start_commit = [&]() -> bool {
+    if (Status s = appender.start_commit(); !s.ok()) {
       failure = s.error();
       return false;
     }
-    report.appended += n;
     return true;
   };
 
@@ -123,14 +122,14 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
         ++file_rejected;
         on_reject(LineRejection{file, pl.line, pl.result.id, reason});
       }
-      if (!options.atomic && appender.staged() >= options.batch_events && !commit()) break;
+      if (!options.atomic && appender.staged() >= options.batch_events && !start_commit()) break;
     }
     if (!chunk->end_of_input || failure) continue;
     if (options.atomic && file_rejected > 0) {
       report.notes.push_back(fmt::format("{}: nothing appended (--atomic): {} line{} rejected", file,
                                          file_rejected, file_rejected == 1 ? "" : "s"));
-      appender.discard();
-    } else if (!commit()) {
+      if (Status s = appender.discard(); !s.ok()) failure = s.error();
+    } else if (!start_commit()) {
       continue;
     } else {
       report.duplicates += file_duplicates;
@@ -138,6 +137,10 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
     report.rejected += file_rejected;
     file_rejected = file_duplicates = 0;
   }
+  if (!failure) {
+    if (Status s = appender.wait(); !s.ok()) failure = s.error();
+  }
+  report.appended = appender.durable_events();
   queue.close();
   producer.join();
   if (failure) return *failure;
