@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "engine/engine.hpp"
 #include "engine/facts.hpp"
+#include "engine/projection_format.hpp"
 #include "engine/queries.hpp"
 #include "engine/rebuild.hpp"
 #include "engine/versions.hpp"
@@ -79,6 +82,17 @@ void describe_versions(const Versions& versions, TimeUs terms, Explanation* x) {
       "the greatest effective time at or before the terms time, of all versions in the ledger";
 }
 
+Status read_target(const Ledger& l, const std::string& key, Allocation* out) {
+  std::string raw;
+  const rocksdb::Status s =
+      l.db()->Get(rocksdb::ReadOptions(), l.cf(Cf::kTargets), std::string(1, pformat::kTarget) + key, &raw);
+  *out = Allocation{};
+  if (s.IsNotFound()) return Status::Ok();
+  if (!s.ok()) return make_error(fmt::format("cannot read target {}: {}", key, s.ToString()));
+  if (!decode(raw, out)) return make_error(fmt::format("target {} is malformed; run 'fenzhang verify'", key));
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Explanation> explain(const Ledger& ledger, const std::string& event_id) {
@@ -102,7 +116,22 @@ Result<Explanation> explain(const Ledger& ledger, const std::string& event_id) {
     Engine engine(scratch, all, Engine::Mode::kReplay);
     CollectTrace trace(&x.trace);
     engine.set_trace(&trace);
+    for (const Posting& p : x.postings) {
+      if (p.key.empty()) continue;
+      if (std::any_of(x.targets.begin(), x.targets.end(), [&](const TargetChange& c) { return c.key == p.key; }))
+        continue;
+      x.targets.push_back(TargetChange{p.key, {}, {}});
+      FZ_TRY(read_target(scratch, p.key, &x.targets.back().previous));
+    }
     FZ_TRY(engine.apply(x.event, x.seq));
+    if (!x.targets.empty()) {
+      // The scratch ledger is thrown away: write the event's projection there to read the new targets.
+      rocksdb::WriteBatch batch;
+      FZ_TRY(engine.flush(batch));
+      FZ_TRY(scratch.write(batch));
+      engine.committed();
+      for (TargetChange& c : x.targets) FZ_TRY(read_target(scratch, c.key, &c.next));
+    }
     x.terms_time = engine.last_terms_time();
     describe_versions(all, x.terms_time, &x);
     if (const PublishedVersion* v = all.governing(x.terms_time);

@@ -21,6 +21,13 @@ struct TraceLine {
   std::string text;
 };
 
+// A keyed target (`per KEY`) the event changed: the allocation before and after it.
+struct TargetChange {
+  std::string key;
+  Allocation previous;  // empty when the key was new
+  Allocation next;
+};
+
 struct Explanation {
   std::uint64_t seq = 0;
   std::string hash_hex;
@@ -38,7 +45,8 @@ struct Explanation {
   std::optional<bool> eligible;             // order events
   std::string why_ineligible;
   std::vector<TraceLine> trace;
-  std::vector<Posting> postings;  // as stored
+  std::vector<TargetChange> targets;  // in the order the postings name them
+  std::vector<Posting> postings;      // as stored
 };
 
 Result<Explanation> explain(const Ledger& ledger, const std::string& event_id);

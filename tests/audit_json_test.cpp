@@ -530,7 +530,7 @@ TEST_CASE("audit JSON: explain a commission, the refund's keyed target and the i
   // What every explanation of an o2/o3 event shares: the default policy v1 governs, by the order's paid_at.
   auto common = [&](const json::object& x, std::int64_t seq, const char* event_line, const char* paid_at) {
     CHECK(keys(x) ==
-          "eligible,event,hash,other_versions,postings,seq,terms_time,terms_time_from,trace,version,"
+          "eligible,event,hash,other_versions,postings,seq,targets,terms_time,terms_time_from,trace,version,"
           "why_ineligible");
     CHECK(num(x, "seq") == seq);
     CHECK(is_hex64(str(x, "hash")));
@@ -591,6 +591,8 @@ TEST_CASE("audit JSON: explain a commission, the refund's keyed target and the i
     CHECK(has(trace, "20% of 59.80 = 11.96 -> 11.96 to @agency:a1:cps"));
     CHECK(has(trace, "80% of 59.80 = 47.84 -> 47.84 to @streamer:s1:cps"));
     // The first allocation of the key "cps/o2": nothing before, the whole split now.
+    REQUIRE(arr(x, "targets").size() == 1);
+    CHECK(field(arr(x, "targets")[0].as_object(), "new_key") == json::value(true));
     CHECK(has(trace,
               "target \"cps/o2\": previous (none); new @merchant:m1:cps -59.80, @agency:a1:cps 11.96, "
               "@streamer:s1:cps 47.84"));
@@ -630,7 +632,23 @@ TEST_CASE("audit JSON: explain a commission, the refund's keyed target and the i
     CHECK(has(trace, "20% of 39.80 = 7.96 -> 7.96 to @agency:a1:cps"));
     CHECK(has(trace, "80% of 39.80 = 31.84 -> 31.84 to @streamer:s1:cps"));
     // Previous allocation of "cps/o2" (from o2-confirmed): merchant −59.80, agency 11.96, streamer 47.84;
-    // new: −39.80, 7.96, 31.84. The target exists only as a trace line in the JSON (no structured field).
+    // new: −39.80, 7.96, 31.84. Both as a trace line and as the structured "targets" field.
+    {
+      const json::array& targets = arr(x, "targets");
+      REQUIRE(targets.size() == 1);
+      const json::object& t = targets[0].as_object();
+      CHECK(str(t, "key") == "cps/o2");
+      CHECK(field(t, "new_key") == json::value(false));
+      std::vector<std::string> rows;
+      for (const json::value& a : arr(t, "accounts")) {
+        const json::object& ao = a.as_object();
+        rows.push_back(fmt::format("{} {} {} {}", str(ao, "account"), str(ao, "previous"), str(ao, "new"),
+                                   str(ao, "delta")));
+      }
+      CHECK(rows == std::vector<std::string>{"@merchant:m1:cps -59.80 -39.80 20.00",
+                                             "@agency:a1:cps 11.96 7.96 -4.00",
+                                             "@streamer:s1:cps 47.84 31.84 -16.00"});
+    }
     CHECK(has(trace,
               "target \"cps/o2\": previous @merchant:m1:cps -59.80, @agency:a1:cps 11.96, @streamer:s1:cps "
               "47.84; new @merchant:m1:cps -39.80, @agency:a1:cps 7.96, @streamer:s1:cps 31.84"));
@@ -657,6 +675,7 @@ TEST_CASE("audit JSON: explain a commission, the refund's keyed target and the i
     CHECK(has(trace_texts(x),
               fmt::format("rule cps (line {}): not fired: when true and false is false", cps_rule_line)));
     CHECK(arr(x, "postings").empty());
+    CHECK(arr(x, "targets").empty());
   }
   SUBCASE("an event no rule listens to, and an unknown id") {
     const json::object x = obj(l.json_of("explain s1-signs"));

@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "core/money.hpp"
 #include "engine/explain.hpp"
 #include "store/event_json.hpp"
@@ -10,6 +12,29 @@
 
 namespace fz::cli {
 namespace {
+
+// Accounts of a target change in a stable order: the previous allocation's, then new ones.
+std::vector<std::string> target_accounts(const engine::TargetChange& c) {
+  std::vector<std::string> out;
+  for (const auto* a : {&c.previous, &c.next}) {
+    for (const auto& [account, _] : a->parts) {
+      if (std::find(out.begin(), out.end(), account) == out.end()) out.push_back(account);
+    }
+  }
+  return out;
+}
+
+boost::json::array target_json(const engine::TargetChange& c) {
+  boost::json::array accounts;
+  for (const std::string& a : target_accounts(c)) {
+    const Fen before = c.previous.get(a), after = c.next.get(a);
+    accounts.push_back(boost::json::object{{"account", a},
+                                           {"previous", format_money(before)},
+                                           {"new", format_money(after)},
+                                           {"delta", format_money(after - before)}});
+  }
+  return accounts;
+}
 
 void print_json(const engine::Explanation& x) {
   const OffsetSec tz = x.timezone;
@@ -40,6 +65,12 @@ void print_json(const engine::Explanation& x) {
   boost::json::array trace;
   for (const auto& t : x.trace) trace.push_back(boost::json::object{{"depth", t.depth}, {"text", t.text}});
   o["trace"] = std::move(trace);
+  boost::json::array targets;
+  for (const auto& c : x.targets) {
+    targets.push_back(boost::json::object{
+        {"key", c.key}, {"new_key", c.previous.parts.empty()}, {"accounts", target_json(c)}});
+  }
+  o["targets"] = std::move(targets);
   boost::json::array postings;
   for (const auto& p : x.postings) postings.push_back(posting_json(p, tz));
   o["postings"] = std::move(postings);
@@ -67,6 +98,14 @@ void print_text(const engine::Explanation& x) {
   }
   for (const auto& t : x.trace)
     fmt::print("{}{}\n", std::string(2 + 2 * static_cast<std::size_t>(t.depth), ' '), t.text);
+  for (const auto& c : x.targets) {
+    fmt::print("target {}{}:\n", c.key, c.previous.parts.empty() ? " (new)" : "");
+    for (const std::string& a : target_accounts(c)) {
+      const Fen before = c.previous.get(a), after = c.next.get(a);
+      fmt::print("  {:<28} previous {:>12}  new {:>12}  delta {:>12}\n", a, format_money(before),
+                 format_money(after), format_money(after - before));
+    }
+  }
   if (x.postings.empty()) {
     fmt::print("postings: none\n");
     return;
