@@ -195,6 +195,14 @@ struct Model::Eval {
   std::string fail;
   std::string require_msg;
   i64 event_at = 0;
+  bool enforce = true;  // append: a failed `require` rejects; replay: it is only reported (SPEC 5)
+
+  // `require C else msg`: false when evaluation must stop.
+  bool require(bool cond, const char* msg) {
+    if (cond || !enforce) return true;
+    require_msg = msg;
+    return false;
+  }
 
   // An account computed by a rule: every segment a non-empty name of letters, digits, _ - . (ids may hold
   // other printable characters, which make the statement an evaluation error).
@@ -292,7 +300,7 @@ constexpr int kTaobaoTz = 8 * 3600;
 constexpr int kVariantTz = -(3 * 3600 + 30 * 60);
 }  // namespace
 
-Model::Model(Rules rules) : rules_(rules) {}
+Model::Model(Rules rules, bool published) : rules_(rules), published_(published) {}
 
 int Model::tz() const {
   return rules_ == Rules::kTaobaoLive ? kTaobaoTz : kVariantTz;
@@ -448,6 +456,7 @@ void Model::run_rules(const Ev& e, Eval& x) {
     x.move(e.i("amount"), e.s("from"), e.s("to"), e.at);
     return;
   }
+  if (!published_) return;  // no ruleset in the ledger yet: no rules run
   i64 terms = e.at;
   if (e.type == "order.confirmed" || e.type == "order.refunded") terms = st_.orders.at(e.s("order")).paid_at;
   if (e.type == "vtask.confirmed" || e.type == "vtask.cancelled") terms = st_.tasks.at(e.s("task")).created;
@@ -489,15 +498,13 @@ void Model::taobao_live(const Ev& e, i64 terms, Eval& x) {
     const i64 amount = e.i("amount");
     const std::string account = "@" + kind + ":" + id + ":" + e.s("source");
     auto v = st_.payout_verified.find(party);
-    if (v == st_.payout_verified.end() || !v->second) {
-      x.require_msg = "withdrawal needs a verified Alipay account bound to the party";
+    if ((v == st_.payout_verified.end() || !v->second) &&
+        !x.require(false, "withdrawal needs a verified Alipay account bound to the party"))
       return;
-    }
     if (!x.valid_account(account)) return;
-    if (available(account, e.at) < amount) {
-      x.require_msg = "not enough available balance for this withdrawal";
+    if (available(account, e.at) < amount &&
+        !x.require(false, "not enough available balance for this withdrawal"))
       return;
-    }
     if (kind == "streamer" && e.s("source") == "cps") {
       const i64 fee = static_cast<i64>(round_q(amount, 8));  // amount x 10% / 80%
       x.move(fee, account, "@platform:fees", e.at);
@@ -565,15 +572,11 @@ void Model::variant(const Ev& e, i64 terms, Eval& x) {
     const i64 amount = e.i("amount");
     const std::string account = "@" + kind + ":" + id + ":" + e.s("source");
     auto v = st_.payout_verified.find(party);
-    if (v == st_.payout_verified.end() || !v->second) {
-      x.require_msg = "a verified payout account is required";
+    if ((v == st_.payout_verified.end() || !v->second) &&
+        !x.require(false, "a verified payout account is required"))
       return;
-    }
     if (!x.valid_account(account)) return;
-    if (available(account, e.at) < amount) {
-      x.require_msg = "insufficient available funds";
-      return;
-    }
+    if (available(account, e.at) < amount && !x.require(false, "insufficient available funds")) return;
     const i64 fee = e.s("source") == "vtask" ? static_cast<i64>(ceil_q(amount, 7)) : 0;
     x.move(fee, account, "@platform:fees", e.at);
     x.move(amount - fee, account, "@payout:" + kind + ":" + id, e.at);
@@ -645,12 +648,36 @@ Outcome Model::apply(const Ev& e) {
       }
     }
   }
-  for (auto& [acct, sched] : touched) schedule_[acct] = std::move(sched);
-  for (auto& [key, alloc] : x.targets) st_.targets[key] = alloc;
   const std::size_t made = x.out.size();
-  for (Posting& p : x.out) book_.push_back(std::move(p));
+  book(x);
   ids_.emplace(e.id, e);
+  log_.push_back(e);
   return Outcome{Verdict::kAccepted, "", "", made};
+}
+
+void Model::book(Eval& x) {
+  for (const Posting& p : x.out) schedule_[p.account][p.avail] += p.amount;
+  for (auto& [key, alloc] : x.targets) st_.targets[key] = alloc;
+  for (Posting& p : x.out) book_.push_back(std::move(p));
+}
+
+// `fenzhang rules publish` into a ledger that already holds events: the projection becomes a replay of the
+// log under the ruleset (SPEC 5, Versions), and replay never rejects: a failed `require` is reported and
+// the event keeps its postings; an evaluation error leaves the event without postings.
+void Model::publish() {
+  published_ = true;
+  st_ = State{};
+  book_.clear();
+  schedule_.clear();
+  for (const Ev& e : log_) {
+    if (std::string why = preconditions(e); !why.empty())
+      throw std::logic_error("model: replay of " + e.id + " failed: " + why);
+    Eval x;
+    x.event_at = e.at;
+    x.enforce = false;
+    run_rules(e, x);
+    if (x.fail.empty()) book(x);
+  }
 }
 
 }  // namespace fzmodel

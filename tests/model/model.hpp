@@ -130,10 +130,14 @@ struct State {
 class Model {
  public:
   enum class Rules { kTaobaoLive, kVariant };
-  explicit Model(Rules rules);
+  // `published`: the rules file is in the ledger before the first event; else publish() comes later.
+  explicit Model(Rules rules, bool published = true);
 
   // Decides an event exactly as SPEC 3-6 say; the state changes only when it is accepted.
   Outcome apply(const Ev& e);
+  // The rules file is published after the events so far: they are replayed under it.
+  void publish();
+  bool published() const { return published_; }
   // A line the generator broke on purpose (not JSON, a bad value, a missing field): rejected, no change.
   Outcome malformed(const std::string& what);
 
@@ -169,9 +173,12 @@ class Model {
   void variant(const Ev& e, i64 terms, Eval& x);
   bool eligible(const Order& o) const;
   bool agency_active(const std::string& agency, i64 terms) const;
+  void book(Eval& x);
 
   Rules rules_;
+  bool published_ = true;
   State st_;
+  std::vector<Ev> log_;            // accepted events in append order
   std::map<std::string, Ev> ids_;  // accepted events by id
   std::vector<Posting> book_;
   std::map<std::string, std::map<i64, i128>> schedule_;  // per account: amount by available-from time

@@ -42,7 +42,7 @@ using fzmodel::Verdict;
 
 namespace {
 
-constexpr int kSequences = 250;  // per rules file
+constexpr int kSequences = 200;  // per rules file
 constexpr int kMinSteps = 60;
 constexpr int kMaxSteps = 140;
 constexpr std::uint64_t kBaseSeed = 0x5eed'7000;
@@ -577,20 +577,31 @@ std::string read_source(const std::string& path) {
 
 class Real {
  public:
-  Real(const std::string& dir, const std::string& rules, const std::string& rules_name)
-      : env_(rocksdb::NewMemEnv(rocksdb::Env::Default())) {
+  // With `publish_now` false the ledger starts without rules; publish() adds them later.
+  Real(const std::string& dir, const std::string& rules, const std::string& rules_name,
+       bool publish_now = true)
+      : env_(rocksdb::NewMemEnv(rocksdb::Env::Default())), rules_(rules), rules_name_(rules_name) {
     auto l = fz::Ledger::open(dir, fz::Ledger::Access::kWrite, env_.get());
     REQUIRE_MESSAGE(l.ok(), (l.ok() ? std::string() : l.message()));
     ledger_ = std::move(*l);
+    if (publish_now) {
+      publish();
+    } else {
+      attach();
+    }
+  }
+
+  // `fenzhang rules publish`: when events are already there, the projection is recomputed.
+  void publish() {
+    appender_.reset();
+    engine_.reset();
     std::string diagnostics;
     auto p =
-        fz::engine::publish_rules(*ledger_, rules, rules_name, civil(2026, 8, 1, 0, 0, 0, 0), &diagnostics);
+        fz::engine::publish_rules(*ledger_, rules_, rules_name_, civil(2026, 8, 1, 0, 0, 0, 0), &diagnostics);
     REQUIRE_MESSAGE(p.ok(), (p.ok() ? std::string() : p.message() + "\n" + diagnostics));
-    auto e = fz::engine::Engine::for_append(*ledger_);
-    REQUIRE_MESSAGE(e.ok(), (e.ok() ? std::string() : e.message()));
-    engine_ = std::move(*e);
-    appender_ = std::make_unique<fz::Appender>(*ledger_, engine_.get());
+    attach();
   }
+
   ~Real() {
     appender_.reset();
     engine_.reset();
@@ -630,7 +641,15 @@ class Real {
   fz::Ledger& ledger() { return *ledger_; }
 
  private:
+  void attach() {
+    auto e = fz::engine::Engine::for_append(*ledger_);
+    REQUIRE_MESSAGE(e.ok(), (e.ok() ? std::string() : e.message()));
+    engine_ = std::move(*e);
+    appender_ = std::make_unique<fz::Appender>(*ledger_, engine_.get());
+  }
+
   std::unique_ptr<rocksdb::Env> env_;
+  std::string rules_, rules_name_;
   std::unique_ptr<fz::Ledger> ledger_;
   std::unique_ptr<fz::engine::Engine> engine_;
   std::unique_ptr<fz::Appender> appender_;
@@ -659,7 +678,7 @@ std::string describe(const std::map<std::string, Model::Balance>& model,
 struct Totals {
   std::map<std::string, std::uint64_t> reasons;  // the model's reasons for rejecting, for FZ_MODEL_STATS
   std::uint64_t sequences = 0, steps = 0, accepted = 0, duplicates = 0, rejected = 0, balance_checks = 0,
-                postings = 0, failures = 0;
+                postings = 0, failures = 0, late_publishes = 0;
 };
 
 std::optional<std::uint64_t> env_u64(const char* name) {
@@ -672,21 +691,31 @@ std::optional<std::uint64_t> env_u64(const char* name) {
 std::string run_sequence(std::uint64_t seed, Model::Rules rules, const std::string& rules_path,
                          const std::string& dir, Totals& t, bool trace) {
   const std::string source = read_source(rules_path);
-  Model model(rules);
-  Real real(dir, source, rules_path);
+  // Most sequences publish the rules first and commit after every event. One in five publishes them after
+  // some events (the projection is then a replay of those: a failed `require` keeps its postings, an
+  // evaluation error leaves none); one in five commits batches of 1-6 events, so that duplicates and
+  // conflicts inside one batch and rejections after staged events are exercised too.
+  const bool late = seed % 5 == 2;
+  const bool batched = seed % 5 == 4;
+  Model model(rules, !late);
+  Real real(dir, source, rules_path, !late);
   Generator gen(seed, model);
   Rng& r = gen.rng();
   int steps = static_cast<int>(r.range(kMinSteps, kMaxSteps));
   if (auto cap = env_u64("FZ_MODEL_MAX_STEPS")) steps = std::min(steps, static_cast<int>(*cap));
-  // Most sequences commit after every event; one in five commits batches of 1-6 events, so that duplicates
-  // and conflicts inside one batch are exercised too.
-  const bool batched = seed % 5 == 4;
+  const int publish_at = late ? static_cast<int>(r.range(5, steps * 2 / 3)) : -1;
   int pending = 0, batch = 1;
   std::string log;
   auto fail = [&](const std::string& what) {
     return fmt::format("seed {} ({}), {}\nevents so far (JSON lines):\n{}", seed, rules_path, what, log);
   };
   for (int k = 0; k < steps; ++k) {
+    if (k == publish_at) {
+      log += "(rules published here)\n";
+      real.publish();
+      model.publish();
+      ++t.late_publishes;
+    }
     const Step s = gen.next();
     log += s.line + "\n";
     if (trace) MESSAGE(s.line);
@@ -766,10 +795,11 @@ void run_all(Model::Rules rules, const std::string& rules_path, std::uint64_t se
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   MESSAGE(
-      fmt::format("model-based test, {}: {} sequences, {} steps checked ({} accepted, {} duplicates, {} "
-                  "rejected), {} balance comparisons, {} postings, {} disagreements, {:.1f} s",
-                  rules_path, t.sequences, t.steps, t.accepted, t.duplicates, t.rejected, t.balance_checks,
-                  t.postings, t.failures, secs));
+      fmt::format("model-based test, {}: {} sequences ({} with the rules published late), {} steps "
+                  "checked ({} accepted, {} duplicates, {} rejected), {} balance comparisons, {} postings, "
+                  "{} disagreements, {:.1f} s",
+                  rules_path, t.sequences, t.late_publishes, t.steps, t.accepted, t.duplicates, t.rejected,
+                  t.balance_checks, t.postings, t.failures, secs));
   if (env_u64("FZ_MODEL_STATS").value_or(0) != 0) {
     for (const auto& [why, n] : t.reasons) MESSAGE(fmt::format("{:>6} {}", n, why));
   }
