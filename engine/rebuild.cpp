@@ -94,7 +94,10 @@ Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, 
     FZ_TRY(engine.flush(batch));
     std::swap(batch, writing);
     batch.Clear();
-    inflight = std::async(std::launch::async, [&target, &writing] { return target.write(writing); });
+    inflight = std::async(std::launch::async, [&target, &writing] {
+      disable_rocksdb_perf_counters();
+      return target.write(writing);
+    });
     pending = 0;
     if (progress) progress(report.events);
     return Status::Ok();

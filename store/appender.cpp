@@ -100,6 +100,7 @@ Status Appender::start_commit() {
   inflight_.head_seq = head_seq_;
   inflight_.head_hash = head_hash_;
   inflight_.done = std::async(std::launch::async, [this] {
+    disable_rocksdb_perf_counters();
     return ledger_.commit(inflight_.batch, inflight_.head_seq, inflight_.head_hash);
   });
   return Status::Ok();

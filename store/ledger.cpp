@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/perf_level.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <sys/file.h>
@@ -56,7 +57,7 @@ rocksdb::ColumnFamilyOptions cf_options(std::string_view name) {
     t.whole_key_filtering = true;
   }
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
-  o.write_buffer_size = 64 << 20;
+  o.write_buffer_size = 16 << 20;
   // Point lookups of keys that were never written are the common case while appending.
   o.memtable_whole_key_filtering = true;
   o.memtable_prefix_bloom_size_ratio = 0.05;
@@ -96,6 +97,10 @@ Result<int> take_writer_lock(const std::string& dir) {
 
 }  // namespace
 
+void disable_rocksdb_perf_counters() {
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+}
+
 bool split_stored_value(std::string_view value, std::string_view* record, format::Hash* hash) {
   if (value.size() < format::kHashBytes) return false;
   *record = value.substr(0, value.size() - format::kHashBytes);
@@ -104,6 +109,7 @@ bool split_stored_value(std::string_view value, std::string_view* record, format
 }
 
 Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& dir, Access access, rocksdb::Env* env) {
+  disable_rocksdb_perf_counters();
   std::unique_ptr<Ledger> l(new Ledger());
   l->dir_ = dir;
   l->access_ = access;
