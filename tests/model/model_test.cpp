@@ -626,6 +626,8 @@ class Real {
   }
 
   fz::Status commit() { return appender_->commit(); }
+  // Hands the staged batch to the writer thread and returns; the next batch is staged while it is written.
+  fz::Status start_commit() { return appender_->start_commit(); }
 
   std::map<std::string, Model::Balance> balances(std::optional<i64> at, i64 now, std::string* error) {
     auto rows = fz::engine::balances(*ledger_, "", at, now);
@@ -693,8 +695,9 @@ std::string run_sequence(std::uint64_t seed, Model::Rules rules, const std::stri
   const std::string source = read_source(rules_path);
   // Most sequences publish the rules first and commit after every event. One in five publishes them after
   // some events (the projection is then a replay of those: a failed `require` keeps its postings, an
-  // evaluation error leaves none); one in five commits batches of 1-6 events, so that duplicates and
-  // conflicts inside one batch and rejections after staged events are exercised too.
+  // evaluation error leaves none); one in five commits batches of 1-6 events, half of them pipelined, so
+  // that duplicates and conflicts inside one batch or against the batch in flight, and rejections after
+  // staged events, are exercised too.
   const bool late = seed % 5 == 2;
   const bool batched = seed % 5 == 4;
   Model model(rules, !late);
@@ -740,6 +743,13 @@ std::string run_sequence(std::uint64_t seed, Model::Rules rules, const std::stri
     if (++pending < batch && k + 1 < steps) continue;
     pending = 0;
     batch = batched ? static_cast<int>(r.range(1, 6)) : 1;
+    // Batched sequences also pipeline: half their batches are handed to the writer thread while the next
+    // one is staged (duplicates and conflicts against the batch in flight included); balances are
+    // compared after the batches that are waited for.
+    if (batched && k + 1 < steps && r.pct(50)) {
+      if (auto c = real.start_commit(); !c.ok()) return fail("start_commit failed: " + c.message());
+      continue;
+    }
     if (auto c = real.commit(); !c.ok()) return fail("commit failed: " + c.message());
     // Balances: without --at (availability at some time), and --at the clock and another time.
     const std::optional<i64> ats[] = {std::nullopt, gen.clock(), gen.query_time()};
