@@ -30,10 +30,13 @@ Engine::Engine(Ledger& ledger, Versions versions, Mode mode)
   accounts_.attach(ledger.db(), ledger.cf(Cf::kAccounts));
   targets_.attach(ledger.db(), ledger.cf(Cf::kTargets));
   std::string v;
-  if (ledger.db()
-          ->Get(rocksdb::ReadOptions(), ledger.cf(Cf::kMeta), std::string(pformat::kProjectionHead), &v)
-          .ok()) {
-    (void)format::parse_seq_key(v, &committed_head_);
+  const rocksdb::Status s =
+      ledger.db()->Get(rocksdb::ReadOptions(), ledger.cf(Cf::kMeta), std::string(pformat::kProjectionHead), &v);
+  // An unreadable or malformed head must not pass for "nothing projected yet": every apply then fails.
+  if (!s.ok() && !s.IsNotFound()) {
+    init_error_ = "cannot read the projection head: " + s.ToString();
+  } else if (s.ok() && !format::parse_seq_key(v, &committed_head_)) {
+    init_error_ = "the projection head is malformed; run 'fenzhang verify'";
   }
   batch_head_ = inflight_head_ = committed_head_;
 }
@@ -170,6 +173,7 @@ Status Engine::check_overflow(const std::vector<Posting>& postings) {
 }
 
 Status Engine::apply(const Event& e, std::uint64_t seq) {
+  if (!init_error_.empty()) return make_error(init_error_);
   Status st = state_.check_and_apply(e);
   if (st.ok()) last_terms_time_ = state_.terms_time(e);
   if (st.ok()) {

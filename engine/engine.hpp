@@ -86,6 +86,7 @@ class Engine final : public Projector {
   void note_issue(std::uint64_t seq, const Event& e, std::string message);
 
   Ledger& ledger_;
+  std::string init_error_;  // set when the projection head could not be read; every apply fails
   EntityState state_;
   AccountBook accounts_;
   Table<Allocation> targets_{pformat_target()};
