@@ -6,7 +6,6 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,35 +17,16 @@
 #include "engine/rebuild.hpp"
 #include "store/ledger.hpp"
 #include "store/verify.hpp"
+#include "tests/child_process.hpp"
 #include "tests/test_util.hpp"
 
 using namespace fz;
-extern char** environ;
 
 namespace {
 
-std::uint64_t drain_acks(int fd, std::uint64_t acked) {
-  std::uint64_t v = 0;
-  while (::read(fd, &v, sizeof v) == static_cast<ssize_t>(sizeof v)) acked = std::max(acked, v);
-  return acked;
-}
-
 pid_t spawn_writer(const std::string& db, int* read_fd) {
-  int fds[2];
-  REQUIRE(::pipe(fds) == 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, fds[0]);
-  const std::string exe = CRASH_ENGINE_WRITER_PATH;
-  const std::string rules = fz::test::source_dir() + "/rules/taobao-live.rules";
-  char* argv[] = {const_cast<char*>(exe.c_str()), const_cast<char*>(db.c_str()), const_cast<char*>(rules.c_str()),
-                  nullptr};
-  pid_t pid = -1;
-  REQUIRE(::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv, environ) == 0);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(fds[1]);
-  *read_fd = fds[0];
+  const pid_t pid = fz::test::spawn_with_stdout_pipe({CRASH_ENGINE_WRITER_PATH, db, fz::test::source_dir() + "/rules/taobao-live.rules"}, read_fd);
+  REQUIRE(pid > 0);
   return pid;
 }
 
@@ -71,7 +51,7 @@ TEST_CASE("SIGKILL during appends with postings and in-place recomputation: the 
     ::waitpid(pid, &status, 0);
     if (WIFSIGNALED(status)) ++kills;
     REQUIRE_MESSAGE(!WIFEXITED(status), "the writer stopped by itself with exit code " << WEXITSTATUS(status));
-    acked = drain_acks(ack_fd, acked);
+    acked = fz::test::drain_acks(ack_fd, acked);
     ::close(ack_fd);
 
     auto ledger = Ledger::open(db, Ledger::Access::kWrite);
