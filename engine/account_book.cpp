@@ -36,7 +36,8 @@ Result<std::optional<AccountSummary>> load_account(rocksdb::DB* db, rocksdb::Col
     Fen amount = 0;
     if (!pformat::parse_time_key(view(it->key()).substr(prefix.size()), &at) ||
         !decode_fen_value(view(it->value()), &amount)) {
-      return make_error(fmt::format("availability schedule of {} is malformed; run 'fenzhang verify'", account));
+      return make_error(
+          fmt::format("availability schedule of {} is malformed; run 'fenzhang verify'", account));
     }
     summary.schedule.emplace_hint(summary.schedule.end(), at, amount);
     summary.magnitude += amount < 0 ? -Int128{amount} : Int128{amount};
@@ -46,9 +47,10 @@ Result<std::optional<AccountSummary>> load_account(rocksdb::DB* db, rocksdb::Col
     return make_error(fmt::format("cannot read the schedule of {}: {}", account, it->status().ToString()));
   }
   if (sum != summary.total_fen) {
-    return make_error(fmt::format("the availability schedule of {} does not sum to its balance; run "
-                                  "'fenzhang verify'",
-                                  account));
+    return make_error(
+        fmt::format("the availability schedule of {} does not sum to its balance; run "
+                    "'fenzhang verify'",
+                    account));
   }
   return std::optional<AccountSummary>(std::move(summary));
 }
@@ -108,7 +110,8 @@ AccountBook::Bucket& AccountBook::journal_bucket(const std::string& account, std
     // The bucket may have been started by an earlier batch (a batch boundary inside 4096 events).
     const rocksdb::Status s =
         db_->Get(rocksdb::ReadOptions(), cf_, pformat::journal_bucket_key(account, bucket), &b.value);
-    if (!s.ok() && !s.IsNotFound()) fail(fmt::format("cannot read the journal of {}: {}", account, s.ToString()));
+    if (!s.ok() && !s.IsNotFound())
+      fail(fmt::format("cannot read the journal of {}: {}", account, s.ToString()));
     if (!s.ok()) b.value.clear();
   }
   if (b.value.empty()) b.value = empty_journal_bucket();
@@ -139,7 +142,8 @@ void AccountBook::flush(rocksdb::WriteBatch& batch) {
     puts.emplace_back(pformat::summary_key(account), encode_fen_value(s.total_fen));
     std::sort(times.begin(), times.end());
     times.erase(std::unique(times.begin(), times.end()), times.end());
-    for (TimeUs t : times) puts.emplace_back(pformat::schedule_key(account, t), encode_fen_value(s.schedule.at(t)));
+    for (TimeUs t : times)
+      puts.emplace_back(pformat::schedule_key(account, t), encode_fen_value(s.schedule.at(t)));
     inflight_.push_back(account);
   }
   for (auto& [key, value] : full_buckets_) puts.emplace_back(std::move(key), std::move(value));
@@ -157,8 +161,10 @@ void AccountBook::flush(rocksdb::WriteBatch& batch) {
 void AccountBook::committed() {
   inflight_.clear();
   // Evict only what is durable: the current batch's changes live in these caches too.
-  if (accounts_.size() > cache_limit_) std::erase_if(accounts_, [&](const auto& kv) { return !dirty_.contains(kv.first); });
-  if (journal_.size() > cache_limit_) std::erase_if(journal_, [](const auto& kv) { return !kv.second.dirty; });
+  if (accounts_.size() > cache_limit_)
+    std::erase_if(accounts_, [&](const auto& kv) { return !dirty_.contains(kv.first); });
+  if (journal_.size() > cache_limit_)
+    std::erase_if(journal_, [](const auto& kv) { return !kv.second.dirty; });
 }
 
 void AccountBook::discard() {

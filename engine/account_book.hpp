@@ -76,7 +76,7 @@ class AccountBook {
   std::unordered_map<std::string, Bucket> journal_;  // account -> its latest journal bucket
   // Pending changes of the current batch.
   std::unordered_map<std::string, std::vector<TimeUs>> dirty_;     // account -> schedule times touched
-  std::vector<std::string> inflight_;                               // accounts touched by the batch in flight
+  std::vector<std::string> inflight_;                              // accounts touched by the batch in flight
   std::vector<std::pair<std::string, std::string>> full_buckets_;  // (key, value) left behind by a newer one
 };
 

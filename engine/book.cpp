@@ -95,7 +95,8 @@ bool decode_journal_bucket(std::string_view in, std::uint64_t bucket_base, std::
     }
     e.seq = bucket_base + offset;
     e.index = static_cast<std::uint16_t>(index);
-    if (!out->empty() && (e.seq < out->back().seq || (e.seq == out->back().seq && e.index <= out->back().index)))
+    if (!out->empty() &&
+        (e.seq < out->back().seq || (e.seq == out->back().seq && e.index <= out->back().index)))
       return false;  // entries are in log order
     out->push_back(e);
   }

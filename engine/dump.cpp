@@ -19,7 +19,8 @@ std::string_view view(const rocksdb::Slice& s) {
 std::string printable(std::string_view bytes) {
   std::string out;
   for (unsigned char c : bytes)
-    out += (c >= 0x20 && c < 0x7f && c != '\\') ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
+    out += (c >= 0x20 && c < 0x7f && c != '\\') ? std::string(1, static_cast<char>(c))
+                                                : fmt::format("\\x{:02x}", c);
   return out;
 }
 
@@ -42,7 +43,8 @@ class Dumper {
 
  private:
   Result<std::string> id_of(std::uint64_t seq) const {
-    if (seq == 0 || seq > ids_.size()) return make_error(fmt::format("the projection names seq {}, not in the log", seq));
+    if (seq == 0 || seq > ids_.size())
+      return make_error(fmt::format("the projection names seq {}, not in the log", seq));
     return ids_[seq - 1];
   }
 
@@ -51,7 +53,8 @@ class Dumper {
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       out_ += fmt::format("{} {} = {}\n", what, printable(view(it->key())), printable(view(it->value())));
     }
-    return it->status().ok() ? Status::Ok() : make_error("cannot read the projection: " + it->status().ToString());
+    return it->status().ok() ? Status::Ok()
+                             : make_error("cannot read the projection: " + it->status().ToString());
   }
 
   Status accounts() {
@@ -64,13 +67,14 @@ class Dumper {
       if (!s->has_value()) continue;
       out_ += fmt::format("account {} total {}\n", account, (*s)->total_fen);
       for (const auto& [at, fen] : (*s)->schedule) out_ += fmt::format("  available {} {}\n", at, fen);
-      Status st = for_each_journal_entry(l_.db(), l_.cf(Cf::kAccounts), account, [&](const JournalEntry& e) -> Status {
-        auto id = id_of(e.seq);
-        if (!id) return id.error();
-        out_ += fmt::format("  journal {} #{} {} available {} at {}\n", *id, e.index, e.amount_fen, e.available_at,
-                            e.event_at);
-        return Status::Ok();
-      });
+      Status st = for_each_journal_entry(
+          l_.db(), l_.cf(Cf::kAccounts), account, [&](const JournalEntry& e) -> Status {
+            auto id = id_of(e.seq);
+            if (!id) return id.error();
+            out_ += fmt::format("  journal {} #{} {} available {} at {}\n", *id, e.index, e.amount_fen,
+                                e.available_at, e.event_at);
+            return Status::Ok();
+          });
       FZ_TRY(st);
     }
     return it->status().ok() ? Status::Ok() : make_error("cannot read balances: " + it->status().ToString());
@@ -84,7 +88,8 @@ class Dumper {
       for (const Posting& p : ps) {
         auto id = id_of(p.seq);
         if (!id) return id.error();
-        if (*id != p.event_id) return make_error(fmt::format("a posting of seq {} names event {}", p.seq, p.event_id));
+        if (*id != p.event_id)
+          return make_error(fmt::format("a posting of seq {} names event {}", p.seq, p.event_id));
         out_ += fmt::format("posting {} {} {} available {} v{} {} line {} key {}\n", p.event_id, p.account,
                             p.amount_fen, p.available_at, p.version, p.rule, p.line, printable(p.key));
       }
@@ -94,8 +99,8 @@ class Dumper {
 
   Status meta() {
     std::unique_ptr<rocksdb::Iterator> it(l_.db()->NewIterator(rocksdb::ReadOptions(), l_.cf(Cf::kMeta)));
-    for (it->Seek(pformat::kVersionPrefix); it->Valid() && view(it->key()).starts_with(pformat::kVersionPrefix);
-         it->Next()) {
+    for (it->Seek(pformat::kVersionPrefix);
+         it->Valid() && view(it->key()).starts_with(pformat::kVersionPrefix); it->Next()) {
       std::uint64_t seq = 0;
       if (!format::parse_seq_key(view(it->key()).substr(pformat::kVersionPrefix.size()), &seq))
         return make_error("a version key is malformed");
@@ -103,7 +108,8 @@ class Dumper {
       if (!id) return id.error();
       out_ += fmt::format("version {}\n", *id);
     }
-    return it->status().ok() ? Status::Ok() : make_error("cannot read the projection: " + it->status().ToString());
+    return it->status().ok() ? Status::Ok()
+                             : make_error("cannot read the projection: " + it->status().ToString());
   }
 
   const Ledger& l_;

@@ -7,6 +7,7 @@
 
 #include "engine/facts.hpp"
 #include "engine/projection_format.hpp"
+#include "engine/queries.hpp"
 
 namespace fz::engine {
 namespace {
@@ -29,14 +30,11 @@ Engine::Engine(Ledger& ledger, Versions versions, Mode mode)
   state_.attach(ledger.db(), ledger.cf(Cf::kEntities));
   accounts_.attach(ledger.db(), ledger.cf(Cf::kAccounts));
   targets_.attach(ledger.db(), ledger.cf(Cf::kTargets));
-  std::string v;
-  const rocksdb::Status s =
-      ledger.db()->Get(rocksdb::ReadOptions(), ledger.cf(Cf::kMeta), std::string(pformat::kProjectionHead), &v);
   // An unreadable or malformed head must not pass for "nothing projected yet": every apply then fails.
-  if (!s.ok() && !s.IsNotFound()) {
-    init_error_ = "cannot read the projection head: " + s.ToString();
-  } else if (s.ok() && !format::parse_seq_key(v, &committed_head_)) {
-    init_error_ = "the projection head is malformed; run 'fenzhang verify'";
+  if (auto head = read_projection_head(ledger)) {
+    committed_head_ = *head;
+  } else {
+    init_error_ = head.message();
   }
   batch_head_ = inflight_head_ = committed_head_;
 }
@@ -134,7 +132,8 @@ Status Engine::post(const Event& e, std::uint64_t seq, std::vector<Posting>* pos
 }
 
 void Engine::book(const std::vector<Posting>& postings) {
-  for (std::size_t i = 0; i < postings.size(); ++i) accounts_.post(postings[i], static_cast<std::uint16_t>(i));
+  for (std::size_t i = 0; i < postings.size(); ++i)
+    accounts_.post(postings[i], static_cast<std::uint16_t>(i));
 }
 
 // SPEC 1: arithmetic that would overflow is an error. Every amount an account keeps must fit in 64 bits
@@ -206,7 +205,8 @@ Status Engine::flush(rocksdb::WriteBatch& batch) {
     batch.Put(ledger_.cf(Cf::kMeta), std::string(pformat::kVersionPrefix) + format::seq_key(seq), "");
   }
   auto* postings_cf = ledger_.cf(Cf::kPostings);
-  for (const auto& [seq, ps] : batch_postings_) batch.Put(postings_cf, format::seq_key(seq), encode_postings(ps));
+  for (const auto& [seq, ps] : batch_postings_)
+    batch.Put(postings_cf, format::seq_key(seq), encode_postings(ps));
   batch.Put(ledger_.cf(Cf::kMeta), std::string(pformat::kProjectionHead), format::seq_key(batch_head_));
   batch_postings_.clear();
   batch_versions_.clear();

@@ -133,7 +133,8 @@ TEST_CASE("the projection is the same however the events were batched, and equal
   CHECK(one_by_one == all_at_once);
 }
 
-TEST_CASE("with rules: one by one, in batches, all at once, rules published before or after: one projection") {
+TEST_CASE(
+    "with rules: one by one, in batches, all at once, rules published before or after: one projection") {
   TempDir dir;
   std::ifstream rules_in(fz::test::source_dir() + "/rules/taobao-live.rules");
   std::stringstream rules;
@@ -156,7 +157,8 @@ TEST_CASE("with rules: one by one, in batches, all at once, rules published befo
     for (std::size_t batch : {std::size_t{4096}, std::size_t{1}, std::size_t{7}, std::size_t{1000}}) {
       if (batch == 1 && events.size() > 100000) continue;  // one by one: the sample only, for time
       CAPTURE(batch);
-      auto ledger = Ledger::open(dir / fmt::format("first-{}-{}", events.size(), batch), Ledger::Access::kWrite);
+      auto ledger =
+          Ledger::open(dir / fmt::format("first-{}-{}", events.size(), batch), Ledger::Access::kWrite);
       REQUIRE(ledger.ok());
       publish(**ledger);
       const AppendReport rep = append(**ledger, events, batch);

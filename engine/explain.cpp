@@ -118,7 +118,8 @@ Result<Explanation> explain(const Ledger& ledger, const std::string& event_id) {
     engine.set_trace(&trace);
     for (const Posting& p : x.postings) {
       if (p.key.empty()) continue;
-      if (std::any_of(x.targets.begin(), x.targets.end(), [&](const TargetChange& c) { return c.key == p.key; }))
+      if (std::any_of(x.targets.begin(), x.targets.end(),
+                      [&](const TargetChange& c) { return c.key == p.key; }))
         continue;
       x.targets.push_back(TargetChange{p.key, {}, {}});
       FZ_TRY(read_target(scratch, p.key, &x.targets.back().previous));

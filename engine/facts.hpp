@@ -29,8 +29,8 @@ TimeUs plan_effective_at(const Plan& plan, OffsetSec timezone);
 
 class EventFacts final : public dsl::Facts {
  public:
-  EventFacts(EntityState& state, AccountBook& accounts, Table<Allocation>& targets,
-             const Event& event, TimeUs terms_time, const dsl::RulesetInfo& rules);
+  EventFacts(EntityState& state, AccountBook& accounts, Table<Allocation>& targets, const Event& event,
+             TimeUs terms_time, const dsl::RulesetInfo& rules);
 
   bool entity_field(dsl::EntityKind kind, int field, FieldValue* out) const override;
   Fen balance(std::string_view account) const override;

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <memory>
 
+#include "core/rational.hpp"
 #include "engine/account_book.hpp"
 #include "engine/book.hpp"
-#include "core/rational.hpp"
 #include "engine/projection_format.hpp"
 
 namespace fz::engine {
@@ -32,19 +32,19 @@ Status sum_journal(const Ledger& ledger, const std::string& account, TimeUs at, 
 
 // What is available now: the total less the schedule entries later than now (read from the end of the
 // schedule, so only the pending entries are read).
-Status available_now(rocksdb::Iterator* it, const std::string& account, TimeUs now_us,
-                     BalanceRow* row) {
+Status available_now(rocksdb::Iterator* it, const std::string& account, TimeUs now_us, BalanceRow* row) {
   const std::string prefix = pformat::schedule_prefix(account);
   Int128 later = 0;
   if (now_us == INT64_MAX) {
     row->available_fen = row->total_fen;
     return Status::Ok();
   }
-  for (it->Seek(pformat::schedule_key(account, now_us + 1)); it->Valid() && view(it->key()).starts_with(prefix);
-       it->Next()) {
+  for (it->Seek(pformat::schedule_key(account, now_us + 1));
+       it->Valid() && view(it->key()).starts_with(prefix); it->Next()) {
     Fen v = 0;
     if (!decode_fen_value(view(it->value()), &v)) {
-      return make_error(fmt::format("availability schedule of {} is malformed; run 'fenzhang verify'", account));
+      return make_error(
+          fmt::format("availability schedule of {} is malformed; run 'fenzhang verify'", account));
     }
     later += v;
   }
@@ -155,13 +155,22 @@ bool glob_match(const std::string& pattern, const std::string& text) {
   return ::fnmatch(pattern.c_str(), text.c_str(), 0) == 0;
 }
 
-Status check_projection_current(const Ledger& ledger) {
+Result<std::uint64_t> read_projection_head(const Ledger& ledger) {
   std::string v;
   const rocksdb::Status s = ledger.db()->Get(rocksdb::ReadOptions(), ledger.cf(Cf::kMeta),
                                              std::string(pformat::kProjectionHead), &v);
+  if (s.IsNotFound()) return std::uint64_t{0};
+  if (!s.ok()) return make_error("cannot read the projection head: " + s.ToString());
   std::uint64_t head = 0;
-  if (s.ok() && !format::parse_seq_key(v, &head)) return make_error("projection head is malformed");
-  if (!s.ok() && !s.IsNotFound()) return make_error("cannot read the projection head: " + s.ToString());
+  if (!format::parse_seq_key(v, &head))
+    return make_error("the projection head is malformed; run 'fenzhang verify'");
+  return head;
+}
+
+Status check_projection_current(const Ledger& ledger) {
+  auto read = read_projection_head(ledger);
+  if (!read) return read.error();
+  const std::uint64_t head = *read;
   if (head != ledger.head_seq()) {
     return make_error(
         fmt::format("the projection covers events 1..{} of {}: a rebuild was interrupted; run "

@@ -41,6 +41,10 @@ struct JournalFilter {
 // without glob characters reads only that account's journal index.
 Result<std::vector<Posting>> journal(const Ledger& ledger, const JournalFilter& filter);
 
+// The last event the stored projection reflects (0 when nothing is projected yet). An unreadable or
+// malformed head is an error, never 0.
+Result<std::uint64_t> read_projection_head(const Ledger& ledger);
+
 // Fails when the projection does not cover the whole log (a rebuild was interrupted).
 Status check_projection_current(const Ledger& ledger);
 

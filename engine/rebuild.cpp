@@ -206,14 +206,14 @@ Status check_book(const Ledger& ledger) {
     const AccountSummary& s = **stored;
     ledger_sum += s.total_fen;
     AccountSummary from_journal;
-    FZ_TRY(for_each_journal_entry(ledger.db(), ledger.cf(Cf::kAccounts), account,
-                                  [&](const JournalEntry& e) -> Status {
-                                    if (!accumulate_fen(from_journal.total_fen, e.amount_fen) ||
-                                        !accumulate_fen(from_journal.schedule[e.available_at], e.amount_fen)) {
-                                      return make_error(fmt::format("journal of {} overflows", account));
-                                    }
-                                    return Status::Ok();
-                                  }));
+    FZ_TRY(for_each_journal_entry(
+        ledger.db(), ledger.cf(Cf::kAccounts), account, [&](const JournalEntry& e) -> Status {
+          if (!accumulate_fen(from_journal.total_fen, e.amount_fen) ||
+              !accumulate_fen(from_journal.schedule[e.available_at], e.amount_fen)) {
+            return make_error(fmt::format("journal of {} overflows", account));
+          }
+          return Status::Ok();
+        }));
     if (from_journal.total_fen != s.total_fen || from_journal.schedule != s.schedule) {
       return make_error(fmt::format("balance of {} ({}) does not equal its journal ({})", account,
                                     format_money(s.total_fen), format_money(from_journal.total_fen)));

@@ -14,10 +14,10 @@
 #include <algorithm>
 #include <cassert>
 #include <optional>
-#include <vector>
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "core/result.hpp"
 

@@ -9,6 +9,7 @@
 
 #include "dsl/rules_check.hpp"
 #include "engine/projection_format.hpp"
+#include "engine/queries.hpp"
 #include "store/codec.hpp"
 
 namespace fz::engine {
@@ -63,23 +64,20 @@ namespace {
 // The seqs of the rules.published events, from the projection's index (meta "version/"+seq), when the
 // projection reflects the whole log; nullopt when it does not (then the log itself is scanned).
 Result<std::optional<std::vector<std::uint64_t>>> indexed_version_seqs(const Ledger& source) {
-  std::string v;
-  const rocksdb::Status s =
-      source.db()->Get(rocksdb::ReadOptions(), source.cf(Cf::kMeta), std::string(pformat::kProjectionHead), &v);
-  std::uint64_t head = 0;
-  if (s.IsNotFound() || (s.ok() && format::parse_seq_key(v, &head) && head != source.head_seq())) {
-    return std::optional<std::vector<std::uint64_t>>();
-  }
-  if (!s.ok()) return make_error("cannot read the projection head: " + s.ToString());
-  if (head != source.head_seq()) return make_error("projection head is malformed");
+  auto head = read_projection_head(source);
+  if (!head) return head.error();
+  if (*head != source.head_seq()) return std::optional<std::vector<std::uint64_t>>();
   std::vector<std::uint64_t> seqs;
-  std::unique_ptr<rocksdb::Iterator> it(source.db()->NewIterator(rocksdb::ReadOptions(), source.cf(Cf::kMeta)));
+  std::unique_ptr<rocksdb::Iterator> it(
+      source.db()->NewIterator(rocksdb::ReadOptions(), source.cf(Cf::kMeta)));
   for (it->Seek(pformat::kVersionPrefix);
-       it->Valid() && std::string_view(it->key().data(), it->key().size()).starts_with(pformat::kVersionPrefix);
+       it->Valid() &&
+       std::string_view(it->key().data(), it->key().size()).starts_with(pformat::kVersionPrefix);
        it->Next()) {
     std::uint64_t seq = 0;
-    if (!format::parse_seq_key(std::string_view(it->key().data(), it->key().size()).substr(pformat::kVersionPrefix.size()),
-                               &seq)) {
+    if (!format::parse_seq_key(
+            std::string_view(it->key().data(), it->key().size()).substr(pformat::kVersionPrefix.size()),
+            &seq)) {
       return make_error("the projection's version index is malformed; run 'fenzhang verify'");
     }
     seqs.push_back(seq);
@@ -130,9 +128,10 @@ Result<Versions> load_versions(const Ledger& source, std::uint64_t until_seq) {
     auto stored = source.read(seq);
     if (!stored) return stored.error();
     if (stored->event.type != EventType::kRulesPublished) {
-      return make_error(fmt::format("the version index names seq {}, which is not a rules.published event; run "
-                                    "'fenzhang verify'",
-                                    seq));
+      return make_error(
+          fmt::format("the version index names seq {}, which is not a rules.published event; run "
+                      "'fenzhang verify'",
+                      seq));
     }
     auto version = version_from_event(stored->event, seq);
     if (!version) return version.error();

@@ -12,8 +12,7 @@
 namespace fz::engine {
 
 Result<WhatIfReport> what_if(const Ledger& ledger, const std::vector<RulesFile>& files, TimeUs now_us,
-                             std::string* diagnostics,
-                             const std::function<void(std::uint64_t)>& progress) {
+                             std::string* diagnostics, const std::function<void(std::uint64_t)>& progress) {
   FZ_TRY(check_projection_current(ledger));
   WhatIfReport report;
   std::vector<PublishedVersion> extra;

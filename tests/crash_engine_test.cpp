@@ -25,7 +25,8 @@ using namespace fz;
 namespace {
 
 pid_t spawn_writer(const std::string& db, int* read_fd) {
-  const pid_t pid = fz::test::spawn_with_stdout_pipe({CRASH_ENGINE_WRITER_PATH, db, fz::test::source_dir() + "/rules/taobao-live.rules"}, read_fd);
+  const pid_t pid = fz::test::spawn_with_stdout_pipe(
+      {CRASH_ENGINE_WRITER_PATH, db, fz::test::source_dir() + "/rules/taobao-live.rules"}, read_fd);
   REQUIRE(pid > 0);
   return pid;
 }
@@ -50,7 +51,8 @@ TEST_CASE("SIGKILL during appends with postings and in-place recomputation: the 
     int status = 0;
     ::waitpid(pid, &status, 0);
     if (WIFSIGNALED(status)) ++kills;
-    REQUIRE_MESSAGE(!WIFEXITED(status), "the writer stopped by itself with exit code " << WEXITSTATUS(status));
+    REQUIRE_MESSAGE(!WIFEXITED(status),
+                    "the writer stopped by itself with exit code " << WEXITSTATUS(status));
     acked = fz::test::drain_acks(ack_fd, acked);
     ::close(ack_fd);
 
@@ -71,13 +73,14 @@ TEST_CASE("SIGKILL during appends with postings and in-place recomputation: the 
     REQUIRE(engine::check_projection_current(**ledger).ok());
     Status book = engine::check_book(**ledger);
     CHECK_MESSAGE(book.ok(), book.message());
-    Status same = engine::with_scratch_replay(**ledger, head, [&](Ledger& scratch, const engine::RebuildReport&) {
-      return engine::compare_projections(**ledger, scratch);
-    });
+    Status same =
+        engine::with_scratch_replay(**ledger, head, [&](Ledger& scratch, const engine::RebuildReport&) {
+          return engine::compare_projections(**ledger, scratch);
+        });
     CHECK_MESSAGE(same.ok(), same.message());
   }
-  MESSAGE("kills: " << kills << ", head acknowledged: " << acked << ", interrupted recomputations: "
-                    << unfinished_rebuilds);
+  MESSAGE("kills: " << kills << ", head acknowledged: " << acked
+                    << ", interrupted recomputations: " << unfinished_rebuilds);
   CHECK(kills == kRounds);
   CHECK(acked > 0);
 }

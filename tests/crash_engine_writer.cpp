@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
       if (!eng) return 8;
       AppendOptions options;
       options.batch_events = 512;
-      auto report = run_append(**ledger, eng->get(), {{"stream", &part}}, options, [](const LineRejection&) {});
+      auto report =
+          run_append(**ledger, eng->get(), {{"stream", &part}}, options, [](const LineRejection&) {});
       if (!report) return 9;
       if (!ack((*ledger)->head_seq())) return 6;
     }

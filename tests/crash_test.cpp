@@ -15,8 +15,8 @@
 #include "store/appender.hpp"
 #include "store/ledger.hpp"
 #include "store/verify.hpp"
-#include "tests/crash_common.hpp"
 #include "tests/child_process.hpp"
+#include "tests/crash_common.hpp"
 #include "tests/test_util.hpp"
 
 using namespace fz;

@@ -101,20 +101,23 @@ TEST_CASE("D1: no link or no plan, no commission") {
   CHECK(f.total("@streamer:s1:cps") == 0);
 }
 
-TEST_CASE("D2: a general plan counts at once, a directed one from the next local midnight, auto approval at once") {
+TEST_CASE(
+    "D2: a general plan counts at once, a directed one from the next local midnight, auto approval at once") {
   Fixture f;
   f.publish();
   // g1 (general, 10%) was created 09-01T00:00: an order one second later earns. d1 (directed, auto,
   // 10%) created 10-01T15:00 takes effect 10-02T00:00+08:00; s1's application is approved at once.
-  CHECK(f.append(std::string(kSetup) + order("at-once", "2026-09-01T00:00:01+08:00", "s1", "100.00") +
-                 R"({"id":"d1","type":"plan.created","at":"2026-10-01T15:00:00+08:00","plan":"d1","merchant":"m1","kind":"directed","rate":"10%","approval":"auto"}
+  CHECK(
+      f.append(
+           std::string(kSetup) + order("at-once", "2026-09-01T00:00:01+08:00", "s1", "100.00") +
+           R"({"id":"d1","type":"plan.created","at":"2026-10-01T15:00:00+08:00","plan":"d1","merchant":"m1","kind":"directed","rate":"10%","approval":"auto"}
 {"id":"d1-s1","type":"plan.applied","at":"2026-10-01T16:00:00+08:00","plan":"d1","streamer":"s1"}
 )" + order("before-midnight", "2026-10-01T23:59:59+08:00", "s1", "100.00", true, "d1") +
-                 order("at-midnight", "2026-10-02T00:00:00+08:00", "s1", "100.00", true, "d1") +
-                 confirm("at-once", "2026-09-02T10:00:00+08:00") +
-                 confirm("before-midnight", "2026-10-03T10:00:00+08:00") +
-                 confirm("at-midnight", "2026-10-03T10:00:00+08:00"))
-            .empty());
+           order("at-midnight", "2026-10-02T00:00:00+08:00", "s1", "100.00", true, "d1") +
+           confirm("at-once", "2026-09-02T10:00:00+08:00") +
+           confirm("before-midnight", "2026-10-03T10:00:00+08:00") +
+           confirm("at-midnight", "2026-10-03T10:00:00+08:00"))
+          .empty());
   // 10.00 commission per earning order. at-once: a1 is not yet active (09-15T10:00), all to s1: 10.00.
   // before-midnight: nothing. at-midnight: 2.00 to a1, 8.00 to s1.
   CHECK(f.total("@agency:a1:cps") == 200);

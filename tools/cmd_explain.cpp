@@ -13,25 +13,33 @@
 namespace fz::cli {
 namespace {
 
-// Accounts of a target change in a stable order: the previous allocation's, then new ones.
-std::vector<std::string> target_accounts(const engine::TargetChange& c) {
-  std::vector<std::string> out;
+struct TargetRow {
+  std::string account;
+  Fen previous_fen = 0, new_fen = 0, delta_fen = 0;
+};
+
+// A target change per account, in a stable order: the previous allocation's accounts, then new ones.
+std::vector<TargetRow> target_rows(const engine::TargetChange& c) {
+  std::vector<TargetRow> rows;
   for (const auto* a : {&c.previous, &c.next}) {
     for (const auto& [account, _] : a->parts) {
-      if (std::find(out.begin(), out.end(), account) == out.end()) out.push_back(account);
+      if (std::any_of(rows.begin(), rows.end(), [&](const TargetRow& r) { return r.account == account; }))
+        continue;
+      const Fen before = c.previous.get(account), after = c.next.get(account);
+      // The engine refuses an event whose target delta does not fit (dsl/eval.cpp), so this cannot throw.
+      rows.push_back(TargetRow{account, before, after, sub_fen(after, before).value()});
     }
   }
-  return out;
+  return rows;
 }
 
 boost::json::array target_json(const engine::TargetChange& c) {
   boost::json::array accounts;
-  for (const std::string& a : target_accounts(c)) {
-    const Fen before = c.previous.get(a), after = c.next.get(a);
-    accounts.push_back(boost::json::object{{"account", a},
-                                           {"previous", format_money(before)},
-                                           {"new", format_money(after)},
-                                           {"delta", format_money(after - before)}});
+  for (const TargetRow& r : target_rows(c)) {
+    accounts.push_back(boost::json::object{{"account", r.account},
+                                           {"previous", format_money(r.previous_fen)},
+                                           {"new", format_money(r.new_fen)},
+                                           {"delta", format_money(r.delta_fen)}});
   }
   return accounts;
 }
@@ -100,10 +108,9 @@ void print_text(const engine::Explanation& x) {
     fmt::print("{}{}\n", std::string(2 + 2 * static_cast<std::size_t>(t.depth), ' '), t.text);
   for (const auto& c : x.targets) {
     fmt::print("target {}{}:\n", c.key, c.previous.parts.empty() ? " (new)" : "");
-    for (const std::string& a : target_accounts(c)) {
-      const Fen before = c.previous.get(a), after = c.next.get(a);
-      fmt::print("  {:<28} previous {:>12}  new {:>12}  delta {:>12}\n", a, format_money(before),
-                 format_money(after), format_money(after - before));
+    for (const TargetRow& r : target_rows(c)) {
+      fmt::print("  {:<28} previous {:>12}  new {:>12}  delta {:>12}\n", r.account,
+                 format_money(r.previous_fen), format_money(r.new_fen), format_money(r.delta_fen));
     }
   }
   if (x.postings.empty()) {

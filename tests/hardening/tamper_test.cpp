@@ -308,7 +308,8 @@ TEST_CASE("projection damage: postings, balances, journal, entities") {
       for (const engine::JournalEntry& e : entries) engine::append_journal_entry(&v, base, e);
       t.put(Cf::kAccounts, jkey, v);
       const TimeUs avail = entries[0].available_at;
-      t.put(Cf::kAccounts, engine::pformat::summary_key(account), engine::encode_fen_value(s->total_fen + delta));
+      t.put(Cf::kAccounts, engine::pformat::summary_key(account),
+            engine::encode_fen_value(s->total_fen + delta));
       t.put(Cf::kAccounts, engine::pformat::schedule_key(account, avail),
             engine::encode_fen_value(s->schedule.at(avail) + delta));
       return jkey;
