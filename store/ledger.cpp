@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/perf_level.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
@@ -23,8 +24,22 @@ constexpr std::string_view kCfNames[kCfCount] = {
     format::kCfEvents,   format::kCfIds,      format::kCfMeta,   format::kCfPostings,
     format::kCfAccounts, format::kCfEntities, format::kCfTargets};
 
+// After a failed write (a full disk, an fsync error) RocksDB would start a background thread that
+// waits for space and resumes writing by itself. fenzhang does not: the append that hit the error has
+// already failed and said so, and writing resumes only in a new process that reopens the ledger and
+// replays the WAL, which is the one recovery path the crash tests exercise. The thread also raced with
+// Close in RocksDB 7.8 and could leak a memtable (seen under LeakSanitizer in the disk-full test).
+class NoAutomaticRecovery final : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status, bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
 rocksdb::Options db_options() {
   rocksdb::Options o;
+  o.listeners.push_back(std::make_shared<NoAutomaticRecovery>());
+  o.max_bgerror_resume_count = 0;  // the same for retryable I/O errors
   o.create_if_missing = true;
   o.create_missing_column_families = true;
   o.track_and_verify_wals_in_manifest = true;  // a lost or truncated WAL is an error, not silent loss
