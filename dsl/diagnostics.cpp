@@ -1,9 +1,87 @@
 #include "dsl/diagnostics.hpp"
 
 #include <fmt/format.h>
+
 #include <algorithm>
+#include <cstdint>
 
 namespace fz::dsl {
+
+std::size_t utf8_char_length(std::string_view text, std::size_t at) {
+  const auto lead = static_cast<unsigned char>(text[at]);
+  if (lead < 0x80) return 1;
+  std::size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xbf;  // the range of the second byte
+  if (lead >= 0xc2 && lead <= 0xdf) {
+    len = 2;
+  } else if (lead >= 0xe0 && lead <= 0xef) {
+    len = 3;
+    lo = lead == 0xe0 ? 0xa0 : lo;  // overlong
+    hi = lead == 0xed ? 0x9f : hi;  // surrogates
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    len = 4;
+    lo = lead == 0xf0 ? 0x90 : lo;  // overlong
+    hi = lead == 0xf4 ? 0x8f : hi;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (text.size() - at < len) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(text[at + k]);
+    if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xbf)) return 0;
+  }
+  return len;
+}
+
+namespace {
+
+// How the character at text[at] is shown: `bytes` of the source, as an `escape` or, when that is
+// empty, as they are.
+struct Shown {
+  std::size_t bytes;
+  std::string escape;
+};
+
+bool is_hidden_format_char(char32_t cp) {
+  return (cp >= 0x80 && cp < 0xa0) || cp == 0xfeff || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+         (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+Shown shown_char(std::string_view text, std::size_t at) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const auto c = static_cast<unsigned char>(text[at]);
+  const std::size_t len = utf8_char_length(text, at);
+  if (c == '\n') return {1, "\\n"};
+  if (c == '\r') return {1, "\\r"};
+  if (len == 0 || (c < 0x20 && c != '\t') || c == 0x7f) return {1, {'\\', 'x', kHex[c >> 4], kHex[c & 15]}};
+  if (len == 1) return {1, {}};
+  char32_t cp = c & (0x7f >> len);
+  for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[at + k]) & 0x3f);
+  if (is_hidden_format_char(cp)) return {len, fmt::format("\\u{:04x}", static_cast<std::uint32_t>(cp))};
+  return {len, {}};
+}
+
+// `text` with every character shown as shown_char() says; when `caret_at` is given, also the
+// whitespace that puts a caret under the character at that offset.
+std::string shown(std::string_view text, std::size_t caret_at = 0, std::string* caret = nullptr) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t at = 0; at < text.size();) {
+    const Shown s = shown_char(text, at);
+    const bool before_caret = caret != nullptr && at < caret_at;
+    if (s.escape.empty()) {
+      out.append(text.substr(at, s.bytes));
+      if (before_caret) *caret += text[at] == '\t' ? '\t' : ' ';
+    } else {
+      out += s.escape;
+      if (before_caret) caret->append(s.escape.size(), ' ');
+    }
+    at += s.bytes;
+  }
+  return out;
+}
+
+}  // namespace
 
 void Diagnostics::error(std::size_t offset, std::string message) {
   if (!seen_.emplace(offset, message).second) return;
@@ -16,6 +94,7 @@ std::string Diagnostics::format(std::string_view filename, std::string_view sour
                    [](const Entry& a, const Entry& b) { return a.offset < b.offset; });
   std::string out;
   if (sorted.size() > kMaxShown) sorted.resize(kMaxShown);
+  const std::string file = shown(filename);
   for (const Entry& e : sorted) {
     const std::size_t at = std::min(e.offset, source.size());
     const std::size_t newline = at == 0 ? std::string_view::npos : source.rfind('\n', at - 1);
@@ -25,21 +104,15 @@ std::string Diagnostics::format(std::string_view filename, std::string_view sour
     const auto line_no =
         1 + std::count(source.begin(), source.begin() + static_cast<std::ptrdiff_t>(line_start), '\n');
     std::string_view line = source.substr(line_start, line_end - line_start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    // The CR of a CRLF line end is not part of the line (a CR anywhere else is shown as \r).
+    if (line_end < source.size() && !line.empty() && line.back() == '\r') line.remove_suffix(1);
     std::string caret;
-    for (std::size_t k = line_start; k < at && k < line_end; ++k) {
-      const auto c = static_cast<unsigned char>(source[k]);
-      if (c == '\t') {
-        caret += '\t';
-      } else if ((c & 0xC0) != 0x80) {
-        caret += ' ';
-      }
-    }
-    out += fmt::format("{}:{}:{}: error: {}\n{}\n{}^\n", filename, line_no, at - line_start + 1, e.message,
-                       line, caret);
+    const std::string shown_line = shown(line, at - line_start, &caret);
+    out += fmt::format("{}:{}:{}: error: {}\n{}\n{}^\n", file, line_no, at - line_start + 1, shown(e.message),
+                       shown_line, caret);
   }
   if (errors_.size() > kMaxShown) {
-    out += fmt::format("{}: note: {} more errors not shown\n", filename, errors_.size() - kMaxShown);
+    out += fmt::format("{}: note: {} more errors not shown\n", file, errors_.size() - kMaxShown);
   }
   return out;
 }

@@ -4,6 +4,10 @@
 //                        ^
 // A Diagnostics collects errors by byte offset, drops exact repeats and formats them in source
 // order. Plain value; not thread-safe.
+//
+// Source text is echoed with what could act on the operator's terminal shown escaped: C0 controls
+// other than tab (`\x1b`, `\r`), DEL, C1 controls, the byte order mark and the bidirectional controls
+// (`\u202e`), and bytes that are not UTF-8 (`\xff`); the caret stays under the escaped text.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +17,10 @@
 #include <vector>
 
 namespace fz::dsl {
+
+// Length of the well-formed UTF-8 character (RFC 3629: no overlong forms, no surrogates, nothing
+// above U+10FFFF) that starts at text[at], or 0 when none does.
+[[nodiscard]] std::size_t utf8_char_length(std::string_view text, std::size_t at);
 
 class Diagnostics {
  public:

@@ -14,6 +14,10 @@ struct file_class;
 using file_type = x3::rule<file_class, ast::File>;
 BOOST_SPIRIT_DECLARE(file_type)
 
+// An expectation failure whose which() starts with this character carries the whole error message
+// after it (such as "expression nested more than 64 levels deep"), not the name of what was expected.
+inline constexpr char kWholeMessage = '\x01';
+
 // Resets the nesting counter of the calling thread before a parse.
 void reset_nesting();
 

@@ -24,7 +24,8 @@ using x3::raw;
 using x3::repeat;
 
 inline constexpr int kMaxNesting = 64;
-inline constexpr const char* kNestingWhat = "\x01nesting";
+inline constexpr const char* kNestingWhat = "\001expression nested more than 64 levels deep";
+static_assert(kNestingWhat[0] == kWholeMessage);
 inline thread_local int g_nesting = 0;
 
 bool is_reserved_word(std::string_view word);
@@ -285,7 +286,35 @@ auto const duration_lit_def = attr(ast::LitKind::kDuration) >>
 auto const percent_lit_def = attr(ast::LitKind::kPercent) >> raw[lexeme[+digit >> -('.' >> +digit) >> '%']];
 auto const money_lit_def = attr(ast::LitKind::kMoney) >> raw[lexeme[+digit >> '.' >> +digit >> !word_char]];
 auto const int_lit_def = attr(ast::LitKind::kInt) >> raw[lexeme[+digit >> !(word_char | '.')]];
-auto const escaped = lit('\\') >> (x3::char_('"') | x3::char_('\\') | (lit('n') >> attr('\n')));
+
+// A backslash escape in a string: \" \\ or \n. Any other character after the backslash is an
+// error named at the backslash (before, the string just ended there: "expected '\"'"); a backslash
+// at the end of a line or of the file still leaves the string unclosed.
+struct escape_parser : x3::parser<escape_parser> {
+  using attribute_type = char;
+  static bool const has_attribute = true;
+
+  template <class It, class Ctx, class RCtx, class Attr>
+  bool parse(It& first, It const& last, Ctx const&, RCtx&, Attr& attribute) const {
+    if (first == last || *first != '\\') return false;
+    It next = std::next(first);
+    if (next == last || *next == '\n' || *next == '\r') return false;
+    char value = *next;
+    if (value == 'n') {
+      value = '\n';
+    } else if (value != '"' && value != '\\') {
+      It end = std::next(next);  // the whole character after the backslash, if it is not ASCII
+      while (end != last && (static_cast<unsigned char>(*end) & 0xc0) == 0x80) ++end;
+      boost::throw_exception(x3::expectation_failure<It>(
+          first, std::string(1, kWholeMessage) + "unknown escape '\\" + std::string(next, end) +
+                     "' in a string; the escapes are \\\" \\\\ and \\n"));
+    }
+    x3::traits::move_to(value, attribute);
+    first = std::next(next);
+    return true;
+  }
+};
+auto const escaped = escape_parser{};
 auto const string_lit_def = attr(ast::LitKind::kString) >>
                             lexeme[('"' >> *(escaped | (x3::standard::char_ - x3::char_("\"\\\n")))) > '"'];
 auto const bool_lit_def = attr(ast::LitKind::kBool) >> raw[kw_true | kw_false];

@@ -26,8 +26,8 @@ void ParseHandler::fail(iterator_type where, std::string message) {
   if (!errors_.empty()) return;
   where = skip_blank(where, last_);
   std::string text;
-  if (!message.empty() && message[0] == '\x01') {
-    text = "expression nested more than 64 levels deep";
+  if (!message.empty() && message[0] == kWholeMessage) {
+    text = message.substr(1);
   } else {
     text = "expected " + message;
     if (where == last_) text += " before the end of the file";

@@ -19,6 +19,46 @@ std::string counted(std::size_t n, std::string_view noun) {
   return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
 }
 
+// A rules file is plain UTF-8 text (SPEC section 5). Refuses, before parsing, the first of: a byte
+// order mark, a NUL byte, bytes that are not UTF-8, and a carriage return that is not part of a CRLF
+// line end. (The grammar ends a `#` comment at a bare CR, which some editors and pagers show as ^M
+// inside the line: "# note\rrule r ..." would run a rule that reads as commented out.)
+bool check_text(std::string_view source, Diagnostics* diags) {
+  static constexpr struct {
+    std::string_view bytes;
+    std::string_view message;
+  } kByteOrderMarks[] = {
+      {"\xef\xbb\xbf",
+       "the file starts with a UTF-8 byte order mark (EF BB BF); save it as plain UTF-8 without one"},
+      {"\xff\xfe", "the file starts with a UTF-16 byte order mark (FF FE); save it as plain UTF-8"},
+      {"\xfe\xff", "the file starts with a UTF-16 byte order mark (FE FF); save it as plain UTF-8"},
+  };
+  for (const auto& bom : kByteOrderMarks) {
+    if (source.starts_with(bom.bytes)) {
+      diags->error(0, std::string(bom.message));
+      return false;
+    }
+  }
+  for (std::size_t at = 0; at < source.size();) {
+    const char c = source[at];
+    if (c == '\0') {
+      diags->error(at, "rules files are text: found a NUL byte");
+      return false;
+    }
+    if (c == '\r' && (at + 1 == source.size() || source[at + 1] != '\n')) {
+      diags->error(at, "carriage return without line feed; end lines with LF or CRLF");
+      return false;
+    }
+    const std::size_t len = utf8_char_length(source, at);
+    if (len == 0) {
+      diags->error(at, fmt::format("invalid UTF-8 at byte offset {}; rules files are plain UTF-8 text", at));
+      return false;
+    }
+    at += len;
+  }
+  return true;
+}
+
 }  // namespace
 
 CompileResult compile_rules(std::string_view source, std::string_view filename) {
@@ -26,9 +66,7 @@ CompileResult compile_rules(std::string_view source, std::string_view filename) 
   Diagnostics diags;
   if (source.size() > kMaxRulesFileBytes) {
     diags.error(0, fmt::format("rules file is {} bytes, more than the limit of 1 MiB", source.size()));
-  } else if (source.find('\0') != std::string_view::npos) {
-    diags.error(source.find('\0'), "rules files are text: found a NUL byte");
-  } else {
+  } else if (check_text(source, &diags)) {
     const ParseOutput parsed = parse_rules(source);
     if (!parsed.ok) {
       for (const auto& e : parsed.handler->errors()) diags.error(e.offset, e.message);
