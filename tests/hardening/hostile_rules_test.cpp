@@ -282,7 +282,7 @@ TEST_CASE("hostile rules: diagnostics carry no raw control characters from the f
   CHECK(first_line(named.diagnostics) == "evil\\x1b[2J.rules:2:14: error: cannot add money and ratio");
 }
 
-TEST_CASE("hostile rules: CRLF line ends read as before; a bare CR is refused where it stands") {
+TEST_CASE("hostile rules: CRLF line ends read as before, a bare CR is refused where it stands") {
   std::string crlf =
       "# policy\r\n" + kHead.substr(0, kHead.size() - 1) + "\r\n# note\r\nrule r on order.paid { }\r\n";
   CompileResult ok = compile_rules(crlf, "crlf.rules");
