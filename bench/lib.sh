@@ -9,10 +9,13 @@ fz_binary() {
     fz="$FZ_BIN"
   else
     cmake --preset release >/dev/null
-    cmake --build --preset release --target fenzhang >/dev/null
+    cmake --build --preset release --target fenzhang fenzhang-bench-query >/dev/null
     fz=build/release/tools/fenzhang
   fi
   fz=$(realpath "$fz")
+  # The in-process balance timer built beside it (tools/bench_query.cpp); empty when there is none.
+  fz_query="$(dirname "$fz")/fenzhang-bench-query"
+  [[ -x "$fz_query" ]] || fz_query=""
 }
 
 now_ns() { date +%s%N; }

@@ -133,7 +133,7 @@ Status with_scratch_replay(const Ledger& source, std::uint64_t until_seq,
   if (ec) return make_error("no temporary directory for the replay: " + ec.message());
   Status result;
   {
-    auto scratch = Ledger::open(dir.string(), Ledger::Access::kWrite);
+    auto scratch = Ledger::open(dir.string(), Ledger::Access::kScratch);
     if (!scratch) {
       result = scratch.error();
     } else {

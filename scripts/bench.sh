@@ -11,7 +11,9 @@
 #                 made from rules/taobao-live.rules here, as tests/spec9_test.cpp does): events/s
 #   (d) balance of one streamer account (`balance '@streamer:s1:cps'`) and
 #   (e) balance of every account (`balance`), both with --format json to /dev/null, each run
-#       $FZ_BALANCE_RUNS times (default 20): median ms.
+#       $FZ_BALANCE_RUNS times (default 20): median ms, process start and RocksDB open included;
+#   (f) the same two queries inside one process (fenzhang-bench-query, built beside the binary): the
+#       ledger opened once, 1000 calls for one account and 50 for all: median µs of the query alone.
 # SIZE counts the generated events; the ledger also holds the rules.published event.
 #
 # Environment: FZ_BIN (a fenzhang binary, used as is; default: build the release preset and use
@@ -98,10 +100,18 @@ for size in "${sizes[@]}"; do
   accounts=$("$fz" --db "$db" --format json balance | grep -o '"account"' | wc -l)
   echo "size=$size metric=balance_one median_ms=$one_ms runs_ms=$(IFS=,; echo "${one[*]}") peak_rss_kb=$one_rss" >>"$results"
   echo "size=$size metric=balance_all accounts=$accounts median_ms=$all_ms runs_ms=$(IFS=,; echo "${all[*]}") peak_rss_kb=$all_rss" >>"$results"
+  query_one="-" query_all="-"
+  if [[ -n "$fz_query" ]]; then
+    echo "bench: $size: balance query in-process" >&2
+    q=$("$fz_query" --db "$db" --account '@streamer:s1:cps' --runs 1000)
+    echo "size=$size metric=balance_query $(echo $q)" >>"$results"
+    query_one=$(sed -n 's/.*balance_one_median_us=\([0-9]*\).*/\1/p' <<<"$q" | head -1)
+    query_all=$(sed -n 's/.*balance_all_median_us=\([0-9]*\).*/\1/p' <<<"$q" | head -1)
+  fi
 
-  lines+=("$(printf '%11s %12s %12s %12s %10s %10s   %s/%s/%s/%s/%s %s' "$size" \
+  lines+=("$(printf '%11s %12s %12s %12s %10s %10s %10s %10s   %s/%s/%s/%s/%s %s' "$size" \
     "$(per_s "$size" "$append_ms")" "$(per_s "$size" "$replay_ms")" "$(per_s "$size" "$whatif_ms")" \
-    "$one_ms" "$all_ms" "$(mb "$append_rss")" "$(mb "$replay_rss")" "$(mb "$whatif_rss")" "$(mb "$one_rss")" \
+    "$one_ms" "$all_ms" "$query_one" "$query_all" "$(mb "$append_rss")" "$(mb "$replay_rss")" "$(mb "$whatif_rss")" "$(mb "$one_rss")" \
     "$(mb "$all_rss")" "$(awk -v a="$append_ms" -v r="$replay_ms" -v w="$whatif_ms" \
     'BEGIN { printf "(%.1f s / %.1f s / %.1f s)", a / 1000, r / 1000, w / 1000 }')")")
   [[ "${FZ_KEEP_LEDGER:-0}" == 1 ]] || rm -rf "$db"
@@ -110,11 +120,12 @@ done
 {
   echo
   echo "fenzhang bench: events/s (append: durable, rules published; replay: projection rebuilt; what-if:"
-  echo "agency share 25%), balance medians of $balance_runs runs (one streamer account / all accounts), peak RSS"
+  echo "agency share 25%), balance medians of $balance_runs runs (one streamer account / all accounts; the command,"
+  echo "process start included), the same queries timed in one process (query-1 / q-all, median µs), peak RSS"
   echo "in MB of append/replay/what-if/balance-one/balance-all, and the wall-clock times (append / replay / what-if)"
   echo
-  printf '%11s %12s %12s %12s %10s %10s   %s\n' "events" "append ev/s" "replay ev/s" "whatif ev/s" \
-    "bal-1 ms" "bal-all ms" "peak RSS MB (times)"
+  printf '%11s %12s %12s %12s %10s %10s %10s %10s   %s\n' "events" "append ev/s" "replay ev/s" "whatif ev/s" \
+    "bal-1 ms" "bal-all ms" "query-1 µs" "q-all µs" "peak RSS MB (times)"
   printf '%s\n' "${lines[@]}"
 } | tee -a "$results"
 echo "bench: results in $results" >&2

@@ -42,7 +42,11 @@ void disable_rocksdb_perf_counters();
 
 class Ledger {
  public:
-  enum class Access { kRead, kWrite };
+  // kScratch: a private ledger rebuilt on the side and deleted afterwards (what-if, replay --until,
+  // verify, explain). Written like kWrite but without the WAL or fsync, and not flushed at close: no other
+  // process ever opens it, and a crash loses nothing that the log does not still hold. Never use it for
+  // a ledger that outlives the command.
+  enum class Access { kRead, kWrite, kScratch };
 
   // Opens (for kWrite: creating if missing) the ledger in `dir`. `env` replaces RocksDB's file system
   // access (tests: an in-memory or fault-injecting Env); it must outlive the Ledger.
@@ -53,7 +57,7 @@ class Ledger {
   Ledger& operator=(const Ledger&) = delete;
 
   const std::string& dir() const { return dir_; }
-  bool writable() const { return access_ == Access::kWrite; }
+  bool writable() const { return access_ != Access::kRead; }
   std::uint64_t head_seq() const { return head_seq_; }
   const format::Hash& head_hash() const { return head_hash_; }
 
@@ -67,10 +71,12 @@ class Ledger {
   Status scan(std::uint64_t first_seq, std::uint64_t last_seq,
               const std::function<Status(const StoredEvent&)>& fn) const;
 
-  // Writes `batch` atomically with sync=true; afterwards the head is (new_head_seq, new_head_hash).
+  // Writes `batch` atomically with sync=true (kScratch: unsynced, without the WAL); afterwards the head is
+  // (new_head_seq, new_head_hash).
   [[nodiscard]] Status commit(rocksdb::WriteBatch& batch, std::uint64_t new_head_seq,
                               const format::Hash& new_head_hash);
-  // Writes a batch that does not touch the event log (projection rebuilds), atomically with sync=true.
+  // Writes a batch that does not touch the event log (projection rebuilds), atomically with sync=true
+  // (kScratch: unsynced, without the WAL).
   [[nodiscard]] Status write(rocksdb::WriteBatch& batch);
 
   rocksdb::DB* db() const { return db_.get(); }
@@ -79,6 +85,7 @@ class Ledger {
  private:
   Ledger() = default;
   Status load_head();
+  rocksdb::WriteOptions write_options() const;
 
   std::string dir_;
   Access access_ = Access::kRead;
