@@ -107,13 +107,15 @@ Result<TimeUs> parse_rfc3339(std::string_view s) {
   if (!civil_to_us(year, month, day, hour, minute, second, micros, *offset, &out)) {
     return bad("a date or time field is out of range");
   }
-  // Keep a day's margin inside years 0001-9999 in UTC, so that the instant prints as a four-digit year in
-  // every offset (events are shown in the ruleset's timezone) and parses back.
+  if (!in_supported_range(out)) return bad(fmt::format("outside {}", kSupportedRange));
+  return out;
+}
+
+bool in_supported_range(TimeUs t_us) {
   TimeUs lo = 0, hi = 0;
   (void)civil_to_us(1, 1, 2, 0, 0, 0, 0, 0, &lo);
   (void)civil_to_us(9999, 12, 30, 23, 59, 59, kUsPerSecond - 1, 0, &hi);
-  if (out < lo || out > hi) return bad("outside 0001-01-02 to 9999-12-30 UTC");
-  return out;
+  return t_us >= lo && t_us <= hi;
 }
 
 std::string format_offset(OffsetSec offset) {

@@ -27,6 +27,12 @@ Result<TimeUs> parse_rfc3339(std::string_view text);
 // "+08:00", "-05:30", "Z" (as +00:00).
 Result<OffsetSec> parse_utc_offset(std::string_view text);
 
+// The instants fenzhang accepts: a day's margin inside years 0001-9999 in UTC, so that every instant
+// prints as a four-digit year in every offset (times are shown in the ruleset's timezone) and parses
+// back. kSupportedRange is the text error messages quote.
+[[nodiscard]] bool in_supported_range(TimeUs t_us);
+inline constexpr std::string_view kSupportedRange = "0001-01-02 to 9999-12-30 UTC";
+
 // Local wall-clock fields -> instant; false when a field is out of range.
 bool civil_to_us(int year, int month, int day, int hour, int minute, int second, std::int64_t micros,
                  OffsetSec offset, TimeUs* out);

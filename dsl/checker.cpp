@@ -168,13 +168,9 @@ class Checker {
       return std::nullopt;
     }
     // The range parse_rfc3339() gives times with an offset, read here in the ruleset's timezone.
-    TimeUs lo = 0, hi = 0;
-    (void)civil_to_us(1, 1, 2, 0, 0, 0, 0, 0, &lo);
-    (void)civil_to_us(9999, 12, 30, 23, 59, 59, kUsPerSecond - 1, 0, &hi);
-    if (out < lo || out > hi) {
-      error(lit, fmt::format("invalid time {}: at {} (the ruleset's timezone) it is outside 0001-01-02 to "
-                             "9999-12-30 UTC",
-                             t, format_offset(info_.timezone)));
+    if (!in_supported_range(out)) {
+      error(lit, fmt::format("invalid time {}: at {} (the ruleset's timezone) it is outside {}", t,
+                             format_offset(info_.timezone), kSupportedRange));
       return std::nullopt;
     }
     return out;

@@ -7,32 +7,6 @@
 
 namespace fz::dsl {
 
-std::size_t utf8_char_length(std::string_view text, std::size_t at) {
-  const auto lead = static_cast<unsigned char>(text[at]);
-  if (lead < 0x80) return 1;
-  std::size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xbf;  // the range of the second byte
-  if (lead >= 0xc2 && lead <= 0xdf) {
-    len = 2;
-  } else if (lead >= 0xe0 && lead <= 0xef) {
-    len = 3;
-    lo = lead == 0xe0 ? 0xa0 : lo;  // overlong
-    hi = lead == 0xed ? 0x9f : hi;  // surrogates
-  } else if (lead >= 0xf0 && lead <= 0xf4) {
-    len = 4;
-    lo = lead == 0xf0 ? 0x90 : lo;  // overlong
-    hi = lead == 0xf4 ? 0x8f : hi;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (text.size() - at < len) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(text[at + k]);
-    if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xbf)) return 0;
-  }
-  return len;
-}
-
 namespace {
 
 // How the character at text[at] is shown: `bytes` of the source, as an `escape` or, when that is

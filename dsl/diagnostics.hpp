@@ -16,11 +16,9 @@
 #include <string_view>
 #include <vector>
 
-namespace fz::dsl {
+#include "core/utf8.hpp"  // utf8_char_length, used with the diagnostics
 
-// Length of the well-formed UTF-8 character (RFC 3629: no overlong forms, no surrogates, nothing
-// above U+10FFFF) that starts at text[at], or 0 when none does.
-[[nodiscard]] std::size_t utf8_char_length(std::string_view text, std::size_t at);
+namespace fz::dsl {
 
 class Diagnostics {
  public:

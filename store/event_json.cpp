@@ -10,6 +10,7 @@
 #include "core/ident.hpp"
 #include "core/money.hpp"
 #include "core/rational.hpp"
+#include "core/utf8.hpp"
 
 namespace fz {
 namespace {
@@ -344,42 +345,6 @@ std::string validate(const LineHandler& h, Event* e) {
   return check_stateless(*e);
 }
 
-// Position (0-based) of the first byte that is not part of well-formed UTF-8 (RFC 3629: no overlong
-// forms, no surrogates, nothing above U+10FFFF), or npos. Boost.JSON rejects such bytes too, but points
-// at the start of the string that holds them with a bare "syntax error".
-std::size_t first_invalid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
-    if (c >= 0xc2 && c <= 0xdf) {
-      len = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      len = 3;
-      if (c == 0xe0) lo = 0xa0;  // overlong
-      if (c == 0xed) hi = 0x9f;  // surrogates
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      len = 4;
-      if (c == 0xf0) lo = 0x90;  // overlong
-      if (c == 0xf4) hi = 0x8f;  // above U+10FFFF
-    } else {
-      return i;
-    }
-    for (std::size_t k = 1; k < len; ++k) {
-      if (i + k >= s.size()) return i;
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xbf)) return i;
-    }
-    i += len;
-  }
-  return std::string_view::npos;
-}
-
 // Reasons quote the offending input; a control character in it (a newline, an ESC sequence) must not
 // split or restyle the one-line "FILE:LINE: ID: reason" report, so such bytes are shown escaped.
 std::string escape_controls(std::string_view s) {
@@ -426,6 +391,8 @@ LineResult parse_line(std::string_view line) {
     out.reason = "not valid JSON: the line starts with a byte order mark; save the file as UTF-8 without BOM";
     return out;
   }
+  // Boost.JSON rejects text that is not UTF-8 too, but points at the start of the string that holds it
+  // with a bare "syntax error": name the byte.
   if (const std::size_t bad = first_invalid_utf8(line); bad != std::string_view::npos) {
     out.reason =
         fmt::format("not valid UTF-8 at byte {} (0x{:02x})", bad + 1, static_cast<unsigned char>(line[bad]));
