@@ -9,6 +9,23 @@
 
 namespace fz::bytes {
 
+// Stored bytes as one line of text for reports (verify, dumps): printable ASCII as is, every other byte
+// and the backslash as \xHH, so the text is unambiguous and carries no control characters.
+inline std::string printable(std::string_view raw) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(raw.size());
+  for (const char ch : raw) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(ch);
+    } else {
+      out += {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return out;
+}
+
 inline void put_u8(std::string& out, std::uint8_t v) {
   out.push_back(static_cast<char>(v));
 }

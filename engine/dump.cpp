@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/bytes.hpp"
 #include "engine/account_book.hpp"
 #include "engine/book.hpp"
 #include "engine/projection_format.hpp"
@@ -14,14 +15,6 @@ namespace {
 
 std::string_view view(const rocksdb::Slice& s) {
   return std::string_view(s.data(), s.size());
-}
-
-std::string printable(std::string_view bytes) {
-  std::string out;
-  for (unsigned char c : bytes)
-    out += (c >= 0x20 && c < 0x7f && c != '\\') ? std::string(1, static_cast<char>(c))
-                                                : fmt::format("\\x{:02x}", c);
-  return out;
 }
 
 class Dumper {
@@ -51,7 +44,8 @@ class Dumper {
   Status plain(Cf cf, std::string_view what) {
     std::unique_ptr<rocksdb::Iterator> it(l_.db()->NewIterator(rocksdb::ReadOptions(), l_.cf(cf)));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      out_ += fmt::format("{} {} = {}\n", what, printable(view(it->key())), printable(view(it->value())));
+      out_ += fmt::format("{} {} = {}\n", what, bytes::printable(view(it->key())),
+                          bytes::printable(view(it->value())));
     }
     return it->status().ok() ? Status::Ok()
                              : make_error("cannot read the projection: " + it->status().ToString());
@@ -91,7 +85,7 @@ class Dumper {
         if (*id != p.event_id)
           return make_error(fmt::format("a posting of seq {} names event {}", p.seq, p.event_id));
         out_ += fmt::format("posting {} {} {} available {} v{} {} line {} key {}\n", p.event_id, p.account,
-                            p.amount_fen, p.available_at, p.version, p.rule, p.line, printable(p.key));
+                            p.amount_fen, p.available_at, p.version, p.rule, p.line, bytes::printable(p.key));
       }
     }
     return it->status().ok() ? Status::Ok() : make_error("cannot read postings: " + it->status().ToString());

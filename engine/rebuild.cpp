@@ -11,6 +11,7 @@
 #include <memory>
 #include <random>
 
+#include "core/bytes.hpp"
 #include "core/money.hpp"
 #include "engine/account_book.hpp"
 #include "engine/book.hpp"
@@ -22,13 +23,6 @@ namespace {
 
 constexpr Cf kProjectionCfs[] = {Cf::kEntities, Cf::kAccounts, Cf::kPostings, Cf::kTargets};
 constexpr std::size_t kRebuildBatch = 4096;
-
-std::string printable(std::string_view key) {
-  std::string out;
-  for (unsigned char c : key)
-    out += (c >= 0x20 && c < 0x7f) ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
-  return out;
-}
 
 const char* cf_name(Cf cf) {
   switch (cf) {
@@ -247,15 +241,15 @@ Status compare_projections(const Ledger& stored, const Ledger& rebuilt) {
       const int order = !a->Valid() ? 1 : !b->Valid() ? -1 : a->key().compare(b->key());
       if (order > 0) {
         return make_error(fmt::format("projection ({}) lacks {}, which a replay produces", cf_name(cf),
-                                      printable(b->key().ToString())));
+                                      bytes::printable(b->key().ToString())));
       }
       if (order < 0) {
         return make_error(fmt::format("projection ({}) holds {}, which a replay does not produce",
-                                      cf_name(cf), printable(a->key().ToString())));
+                                      cf_name(cf), bytes::printable(a->key().ToString())));
       }
       if (a->value() != b->value()) {
         return make_error(fmt::format("projection ({}) value of {} differs from a replay", cf_name(cf),
-                                      printable(a->key().ToString())));
+                                      bytes::printable(a->key().ToString())));
       }
     }
     if (!a->status().ok() || !b->status().ok()) return make_error("cannot read the projection");
