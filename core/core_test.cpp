@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
+#include <boost/multiprecision/cpp_int.hpp>
 #include <random>
 
 #include "core/ident.hpp"
@@ -8,6 +10,13 @@
 #include "core/time.hpp"
 
 using namespace fz;
+
+// A 128-bit value from its decimal digits (no literals that wide).
+static Int128 big(std::string_view digits) {
+  Int128 v = 0;
+  for (char c : digits) v = v * 10 + (c - '0');
+  return v;
+}
 
 TEST_CASE("money parses from digits and formats with two decimals") {
   CHECK(parse_money("199").value() == 19900);
@@ -56,8 +65,222 @@ TEST_CASE("rational arithmetic is exact and reports overflow") {
   CHECK(sub(Rational{1, 3}, Rational{1, 2}).value() == Rational{-1, 6});
   CHECK_FALSE(div(ten, Rational{0, 1}).has_value());
   CHECK(div(Rational{1, 2}, Rational{-1, 4}).value() == Rational{-2, 1});
-  CHECK_FALSE(mul(Rational{INT64_MAX, 1}, Rational{2, 1}).has_value());
-  CHECK_FALSE(add(Rational{1, INT64_MAX}, Rational{1, INT64_MAX - 1}).has_value());
+  // Values beyond 64 bits are exact now (the bound is 2^127 - 1, core/rational.hpp); these two overflowed
+  // when Rational held int64 numerators and denominators.
+  CHECK(mul(Rational{INT64_MAX, 1}, Rational{2, 1}).value() == Rational{Int128{INT64_MAX} * 2, 1});
+  CHECK(add(Rational{1, INT64_MAX}, Rational{1, INT64_MAX - 1}).value() ==
+        Rational{big("18446744073709551613"), big("85070591730234615838173535747377725442")});
+  // Results beyond the bound are still refused.
+  CHECK_FALSE(mul(Rational{kRationalMax, 1}, Rational{2, 1}).has_value());
+  CHECK_FALSE(mul(Rational{Int128{1} << 100, 1}, Rational{Int128{1} << 30, 1}).has_value());
+  CHECK_FALSE(add(Rational{kRationalMax, 1}, Rational{1, 1}).has_value());
+  CHECK_FALSE(sub(Rational{-kRationalMax, 1}, Rational{1, 1}).has_value());
+  CHECK_FALSE(add(Rational{1, (Int128{1} << 70) - 1}, Rational{1, (Int128{1} << 70) + 1}).has_value());
+  CHECK_FALSE(div(Rational{1, kRationalMax}, Rational{kRationalMax, 1}).has_value());
+  CHECK(neg(Rational{-kRationalMax, 1}).value() == Rational{kRationalMax, 1});
+  CHECK_FALSE(make_rational(-kRationalMax - 1, 1).has_value());  // INT128_MIN: outside the bound
+  CHECK(make_rational(-kRationalMax - 1, 2).value() == Rational{Int128{-1} << 126, 1});
+}
+
+TEST_CASE("money x ratio: exact beyond 64 bits, rounded to fen, overflow only when the fen do not fit") {
+  // Issue 7: 100000000000.01 at 99.9999%. The numerator (10^13 + 1) x 999999 needs 64 bits, more than
+  // int64 holds; the commission round(9999990000000.999999 fen) = 9999990000001 fen fits easily.
+  const Rational amount = Rational::integer(10'000'000'000'001);
+  const Rational rate = parse_percent("99.9999%").value();
+  const Rational exact = mul(amount, rate).value();
+  CHECK(exact == Rational{big("9999990000000999999"), 1'000'000});
+  CHECK(round_half_away(exact) == 9'999'990'000'001);
+  CHECK(floor_of(exact) == 9'999'990'000'000);
+  CHECK(ceil_of(exact) == 9'999'990'000'001);
+  CHECK(fits_int64(round_half_away(exact)));
+  CHECK(format_frac_money(exact) == "99999900000.00999999");
+  CHECK(format_frac_money(neg(exact).value()) == "-99999900000.00999999");
+  // (money x ratio x ratio) / n stays exact.
+  const Rational twice = mul(exact, rate).value();
+  CHECK(twice == Rational{big("9999980000010999998000001"), big("1000000000000")});
+  CHECK(round_half_away(twice) == 9'999'980'000'011);
+  const Rational third = div(twice, Rational::integer(3)).value();
+  CHECK(third == Rational{big("3333326666670333332666667"), big("1000000000000")});
+  CHECK(round_half_away(third) == 3'333'326'666'670);
+  CHECK(compare(third, twice) == std::strong_ordering::less);
+  CHECK(compare(neg(twice).value(), third) == std::strong_ordering::less);
+  // INT64_MAX fen at 150%: exact, but the rounded fen leave int64, which the caller refuses.
+  const Rational too_big = mul(Rational::integer(INT64_MAX), Rational{3, 2}).value();
+  CHECK(too_big == Rational{big("27670116110564327421"), 2});
+  CHECK(format_frac_money(too_big) == "138350580552821637.105");
+  CHECK_FALSE(fits_int64(round_half_away(too_big)));
+  CHECK_FALSE(fits_int64(floor_of(neg(too_big).value())));
+  CHECK(fits_int64(round_half_away(Rational{INT64_MIN, 1})));
+  CHECK(round_half_away(Rational{Int128{INT64_MAX} * 2 + 1, 2}) == Int128{INT64_MAX} + 1);  // x.5 away
+  CHECK(round_half_away(Rational{-(Int128{INT64_MAX} * 2 + 1), 2}) == -Int128{INT64_MAX} - 1);
+  // A sum whose cross products need more than 128 bits although the result fits: N/3 - N/5 = 2N/15.
+  const Int128 n = (Int128{1} << 125) + 9;
+  CHECK(sub(Rational{n, 3}, Rational{n, 5}).value() == Rational{2 * n, 15});
+  CHECK(add(Rational{n, 3}, Rational{-n, 3}).value() == Rational{0, 1});
+  CHECK(compare(Rational{n, 3}, Rational{n, 5}) == std::strong_ordering::greater);
+  CHECK(compare(Rational{-n, 3}, Rational{-n, 5}) == std::strong_ordering::less);
+  CHECK(compare(Rational{kRationalMax, 3}, Rational{kRationalMax - 1, 3}) == std::strong_ordering::greater);
+}
+
+TEST_CASE("formatting of values beyond 64 bits") {
+  CHECK(int128_to_string(kRationalMax) == "170141183460469231731687303715884105727");
+  CHECK(int128_to_string(-kRationalMax) == "-170141183460469231731687303715884105727");
+  CHECK(int128_to_string(0) == "0");
+  CHECK(int128_to_string(INT64_MIN) == "-9223372036854775808");
+  CHECK(format_ratio(Rational{kRationalMax, 1}) == "17014118346046923173168730371588410572700%");
+  CHECK(format_ratio(Rational{kRationalMax, 8}) == "2126764793255865396646091296448551321587.5%");
+  CHECK(format_ratio(Rational{-kRationalMax, 3}) == "-170141183460469231731687303715884105727/3");
+  CHECK(format_ratio(Rational{1, kRationalMax}) == "1/170141183460469231731687303715884105727");
+  CHECK(format_ratio(Rational{3, 2}) == "150%");
+  CHECK(format_ratio(Rational{-1, 400}) == "-0.25%");
+  CHECK(format_ratio(Rational{0, 1}) == "0%");
+  CHECK(format_ratio(Rational{1, 100000000}) == "0.000001%");
+  CHECK(format_frac_money(Rational{kRationalMax, 1}) == "1701411834604692317316873037158841057.27");
+  CHECK(format_frac_money(Rational{-kRationalMax, 1000000}) == "-1701411834604692317316873037158.84105727");
+  CHECK(format_frac_money(Rational{kRationalMax, 7}) == "170141183460469231731687303715884105727/7 fen");
+  CHECK(format_frac_money(Rational{0, 1}) == "0.00");
+  CHECK(format_frac_money(Rational{-1, 2}) == "-0.005");
+}
+
+// The formatting as it was when Rational held int64 values, kept here to show that every value of that
+// range is still printed exactly as before (explain output and golden files compare the text).
+namespace {
+std::string old_format_ratio(std::int64_t num, std::int64_t den) {
+  const Int128 scaled = Int128{num} * 100000000;
+  if (scaled % den == 0) {
+    Int128 v = scaled / den;
+    const bool negative = v < 0;
+    if (negative) v = -v;
+    std::string whole = fmt::format("{}", static_cast<std::int64_t>(v / 1000000));
+    std::string frac = fmt::format("{:06}", static_cast<std::int64_t>(v % 1000000));
+    while (!frac.empty() && frac.back() == '0') frac.pop_back();
+    return fmt::format("{}{}{}{}%", negative ? "-" : "", whole, frac.empty() ? "" : ".", frac);
+  }
+  return fmt::format("{}/{}", num, den);
+}
+std::string old_format_frac_money(std::int64_t num, std::int64_t den) {
+  for (int extra = 0; extra <= 6; ++extra) {
+    Int128 p = 1;
+    for (int i = 0; i < extra; ++i) p *= 10;
+    const Int128 scaled = Int128{num} * p;
+    if (scaled % den != 0) continue;
+    Int128 v = scaled / den;
+    const bool negative = v < 0;
+    if (negative) v = -v;
+    const int decimals = 2 + extra;
+    Int128 unit = 1;
+    for (int i = 0; i < decimals; ++i) unit *= 10;
+    return fmt::format("{}{}.{:0{}}", negative ? "-" : "", static_cast<std::int64_t>(v / unit),
+                       static_cast<std::int64_t>(v % unit), decimals);
+  }
+  return fmt::format("{}/{} fen", num, den);
+}
+}  // namespace
+
+TEST_CASE("formatting of every int64 value is unchanged") {
+  std::mt19937_64 rng(7);
+  const std::int64_t dens[] = {1,    2,     3,      4,       5,       7,         8,         10,       16,
+                               20,   25,    40,     80,      125,     400,       625,       800,      1000,
+                               1024, 10000, 100000, 1000000, 3000000, 100000000, 200000000, INT64_MAX};
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::int64_t num = static_cast<std::int64_t>(rng() >> (rng() % 64));
+    if (rng() % 2) num = -num;
+    const std::int64_t den = iter % 3 == 0 ? static_cast<std::int64_t>(1 + (rng() >> (1 + rng() % 63)))
+                                           : dens[rng() % std::size(dens)];
+    const Rational r = make_rational(num, den).value();
+    REQUIRE(fits_int64(r.num));
+    REQUIRE(fits_int64(r.den));
+    const auto n = static_cast<std::int64_t>(r.num), d = static_cast<std::int64_t>(r.den);
+    // (The old code wrapped for ratios of 2^63 / 100 and more: "{}" of the whole percent in int64.)
+    if (fits_int64(Int128{n} * 100 / d)) CHECK(format_ratio(r) == old_format_ratio(n, d));
+    CHECK(format_frac_money(r) == old_format_frac_money(n, d));
+  }
+  CHECK(format_ratio(Rational{INT64_MIN, 1}) == "-922337203685477580800%");
+  CHECK(format_frac_money(Rational{INT64_MIN, 1}) == old_format_frac_money(INT64_MIN, 1));
+  CHECK(format_frac_money(Rational{INT64_MAX, 1000000}) == old_format_frac_money(INT64_MAX, 1000000));
+}
+
+// An independent oracle: boost's arbitrary-precision rationals. Every operation must return exactly the
+// reduced result when it is within the bound, and nullopt when it is not.
+namespace {
+using boost::multiprecision::cpp_int;
+using boost::multiprecision::cpp_rational;
+
+cpp_int to_big(Int128 v) {
+  const bool negative = v < 0;
+  const Int128 m = negative ? -v : v;
+  cpp_int out = static_cast<std::uint64_t>(m >> 64);
+  out <<= 64;
+  out += static_cast<std::uint64_t>(m & Int128{UINT64_MAX});
+  return negative ? cpp_int(-out) : out;
+}
+
+cpp_rational to_big(Rational r) {
+  return cpp_rational(to_big(r.num), to_big(r.den));
+}
+
+bool within_bound(const cpp_rational& q) {
+  const cpp_int max = to_big(kRationalMax);
+  return abs(numerator(q)) <= max && denominator(q) <= max;
+}
+
+void check_result(const char* what, const std::optional<Rational>& got,
+                  const std::optional<cpp_rational>& want, Rational a, Rational b) {
+  INFO(what, " ", int128_to_string(a.num), "/", int128_to_string(a.den), " and ", int128_to_string(b.num),
+       "/", int128_to_string(b.den));
+  const bool fits = want.has_value() && within_bound(*want);
+  REQUIRE(got.has_value() == fits);
+  if (!fits) return;
+  CHECK(to_big(got->num) == numerator(*want));
+  CHECK(to_big(got->den) == denominator(*want));
+}
+
+Int128 random_bits(std::mt19937_64& rng, int bits) {  // 0 < bits <= 127
+  Int128 v = (static_cast<Int128>(rng() >> 1) << 64) | static_cast<Int128>(rng());
+  v &= bits == 127 ? kRationalMax : (Int128{1} << bits) - 1;
+  return v;
+}
+}  // namespace
+
+TEST_CASE("property: add, sub, mul, div, compare and rounding agree with arbitrary precision") {
+  std::mt19937_64 rng(20261007);
+  const std::vector<Rational> special = {{0, 1},
+                                         {1, 1},
+                                         {-1, 1},
+                                         {kRationalMax, 1},
+                                         {-kRationalMax, 1},
+                                         {1, kRationalMax},
+                                         {INT64_MAX, 1},
+                                         {INT64_MIN, 1},
+                                         {1, INT64_MAX},
+                                         {999999, 1000000},
+                                         {kRationalMax - 1, kRationalMax},
+                                         {-1, 3}};
+  auto pick = [&]() -> Rational {
+    if (rng() % 8 == 0) return special[rng() % special.size()];
+    const int nb = 1 + static_cast<int>(rng() % 127), db = 1 + static_cast<int>(rng() % 127);
+    Int128 num = random_bits(rng, nb), den = random_bits(rng, db);
+    if (den == 0) den = 1;
+    if (rng() % 2) num = -num;
+    return make_rational(num, den).value();  // reducing can only shrink the values
+  };
+  for (int iter = 0; iter < 20000; ++iter) {
+    const Rational a = pick(), b = pick();
+    const cpp_rational x = to_big(a), y = to_big(b);
+    check_result("add", add(a, b), x + y, a, b);
+    check_result("sub", sub(a, b), x - y, a, b);
+    check_result("mul", mul(a, b), x * y, a, b);
+    check_result("div", div(a, b), b.num == 0 ? std::nullopt : std::optional<cpp_rational>(x / y), a, b);
+    const auto c = compare(a, b);
+    CHECK((c < 0) == (x < y));
+    CHECK((c == 0) == (x == y));
+    const cpp_int fl = numerator(x) / denominator(x) - ((numerator(x) % denominator(x)) < 0 ? 1 : 0);
+    CHECK(to_big(floor_of(a)) == fl);
+    CHECK(to_big(ceil_of(a)) == fl + (denominator(x) == 1 ? 0 : 1));
+    const cpp_int toward_zero = numerator(x) / denominator(x);
+    const bool half_or_more = 2 * abs(x - cpp_rational(toward_zero)) >= 1;
+    CHECK(to_big(round_half_away(a)) == toward_zero + (half_or_more ? (a.num < 0 ? -1 : 1) : 0));
+  }
 }
 
 TEST_CASE("rounding: half away from zero, floor, ceil") {
@@ -87,6 +310,28 @@ TEST_CASE("largest remainder: the three worked examples of SPEC section 5") {
   // 1 fen split 1:2:7 goes to the 70% share (closest to the next fen), not the first.
   CHECK(amounts(1, {{1, 10}, {1, 5}, {7, 10}}) == std::vector<std::int64_t>{0, 0, 1});
   CHECK_FALSE(allocate_largest_remainder(10, std::vector<Rational>{{1, 2}, {1, 3}}).has_value());
+}
+
+TEST_CASE("largest remainder at the int64 limit, with shares beyond 64 bits") {
+  CHECK(amounts(INT64_MAX, {{1, 3}, {1, 3}, {1, 3}}) ==
+        std::vector<std::int64_t>{3074457345618258603, 3074457345618258602, 3074457345618258602});
+  CHECK(amounts(INT64_MAX, {{1, 7}, {2, 7}, {4, 7}}) ==
+        std::vector<std::int64_t>{1317624576693539401, 2635249153387078802, 5270498306774157604});
+  // Denominator 2^127 - 1 (prime): amount x share.num needs up to 190 bits.
+  const Int128 half = Int128{1} << 126;
+  CHECK(amounts(INT64_MAX, {{half, kRationalMax}, {kRationalMax - half, kRationalMax}}) ==
+        std::vector<std::int64_t>{4611686018427387904, 4611686018427387903});
+  CHECK(amounts(INT64_MAX, {{1, kRationalMax}, {kRationalMax - 1, kRationalMax}}) ==
+        std::vector<std::int64_t>{0, INT64_MAX});
+  auto parts = allocate_largest_remainder(
+      INT64_MAX, std::vector<Rational>{{half, kRationalMax}, {kRationalMax - half, kRationalMax}});
+  REQUIRE(parts.has_value());
+  CHECK((*parts)[0].floor_fen == 4611686018427387903);
+  CHECK((*parts)[0].got_extra_fen);
+  CHECK((*parts)[0].fraction == Rational{big("85070591730234615870455337876369440767"), kRationalMax});
+  CHECK((*parts)[1].fraction == Rational{big("85070591730234615861231965839514664960"), kRationalMax});
+  CHECK(amounts(0, {{half, kRationalMax}, {kRationalMax - half, kRationalMax}}) ==
+        std::vector<std::int64_t>{0, 0});
 }
 
 TEST_CASE("largest remainder property: floor or ceil, sums to the amount, ties to the first") {

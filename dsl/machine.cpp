@@ -352,10 +352,13 @@ bool Machine::eval_call(const Node& node, Value* out) {
         *out = x;
         return true;
       }
-      const std::int64_t v = node.op == Op::kRound   ? round_half_away(x.q)
-                             : node.op == Op::kFloor ? floor_of(x.q)
-                                                     : ceil_of(x.q);
-      *out = make(node.type, v);
+      // Exact in 128 bits (core/rational.hpp); the rounded value must fit the int64 result.
+      const Int128 v = node.op == Op::kRound   ? round_half_away(x.q)
+                       : node.op == Op::kFloor ? floor_of(x.q)
+                                               : ceil_of(x.q);
+      if (!fits_int64(v))
+        return fail(fmt::format("overflow in {}({})", node.label, format_value(x, offset())));
+      *out = make(node.type, static_cast<std::int64_t>(v));
       if (trace_ != nullptr && !rendering_ && !x.q.is_integer()) {
         const char* how = node.op == Op::kRound   ? "half away from zero"
                           : node.op == Op::kFloor ? "down"

@@ -131,6 +131,18 @@ TEST_CASE("built-in functions and arithmetic") {
   check_true("event.type == \"order.paid\" and event.id == \"e1\"");
 }
 
+TEST_CASE("fractional money and ratios are exact beyond 64 bits (128-bit bound, core/rational.hpp)") {
+  // (10^13 + 1) fen x 999999/10^6: the numerator needs more than int64, the rounded fen do not.
+  check_true("round(100000000000.01 * 99.9999%) == 99999900000.01");
+  check_true("floor(100000000000.01 * 99.9999%) == 99999900000.00");
+  check_true("round(100000000000.01 * 99.9999% * 99.9999%) == 99999800000.11");
+  check_true("round(100000000000.01 * 99.9999% * 99.9999% / 3) == 33333266666.70");
+  check_true("floor(92233720368547758.07 * 99.9999%) == 92233628134827389.52");
+  check_true("round(-92233720368547758.07 * 100%) == -92233720368547758.07");
+  check_true("1 / 9223372036854775807 * (1 / 9223372036854775806) < 1 / 9223372036854775807");
+  check_true("1 / 9223372036854775807 + 1 / 9223372036854775806 > 2 / 9223372036854775807");
+}
+
 TEST_CASE("balance and available see earlier postings and this event's own") {
   const Ruleset rs = compile(header() +
                              "rule r on order.paid {\n"
@@ -294,6 +306,12 @@ TEST_CASE("evaluation errors name the rule, the line and the values") {
   fails("  move 1.00 from @a:x to @b:{order.id}", "",
         "rule r (line 4): order.id has no value for this event");
   fails("  let big = 90000000000000000.00 * 2", "", "rule r (line 4): overflow in 90000000000000000.00 × 2");
+  // Exact in 128 bits, but the rounded fen do not fit in int64.
+  fails("  let big = round(event.amount * (9223372036854775807 / 1))", "",
+        "rule r (line 4): overflow in round(9223372036854775807.00)");
+  // Beyond the 128-bit bound itself.
+  fails("  let big = round(event.amount * (9223372036854775807 / 1) * (9223372036854775807 / 1))", "",
+        "rule r (line 4): overflow in 9223372036854775807.00 × 922337203685477580700%");
   fails("  move 1.00 from @a:x to @b:{\"\"}", "",
         "rule r (line 4): account segment \"\" is not a valid name (letters, digits, _ - .)");
   fails("  require event.amount > 5.00 else \"too small\"", "", "rule r (line 4): too small");
@@ -343,14 +361,14 @@ class Section9 {
  public:
   Section9() : rs_(compile(read_file(std::string(FZ_SOURCE_DIR_DEFAULT) + "/rules/taobao-live.rules"))) {}
 
-  void order(const char* id, const char* net, bool eligible) {
+  void order(const char* id, const char* net, bool eligible, std::int64_t rate_ppm = 200'000) {
     facts_.clear();
     using F = OrderField;
     set_s(EntityKind::kOrder, F::kId, id);
     set_s(EntityKind::kOrder, F::kMerchant, "m1");
     set_s(EntityKind::kOrder, F::kStreamer, "s1");
     facts_.set_i(EntityKind::kOrder, static_cast<int>(F::kNet), fen(net));
-    facts_.set_i(EntityKind::kOrder, static_cast<int>(F::kRate), 200'000);  // 20%
+    facts_.set_i(EntityKind::kOrder, static_cast<int>(F::kRate), rate_ppm);  // default 20%
     facts_.set_i(EntityKind::kOrder, static_cast<int>(F::kConfirmed), 1);
     facts_.set_i(EntityKind::kOrder, static_cast<int>(F::kEligible), eligible);
     agency(true);
@@ -478,6 +496,37 @@ TEST_CASE("SPEC section 9 with the default policy") {
   s.facts().set_s(EntityKind::kAgency, static_cast<int>(AgencyField::kId), "");
   EvalResult r8 = s.run(EventType::kVtaskConfirmed, "v3", "2026-11-13T00:00:00+08:00", {{"task", str("t1")}});
   check_postings(r8, {{"@merchant:m2:vtask", "-10000.00"}, {"@streamer:s1:vtask", "10000.00"}});
+}
+
+TEST_CASE("a commission that fits although net x rate numerator does not (issue 7)") {
+  // 100000000000.01 at 99.9999%: exactly 9999990000000.999999 fen, whose reduced numerator
+  // 9999990000000999999 passes int64; the commission round(...) = 9999990000001 fen fits easily.
+  Section9 s;
+  s.order("o1", "100000000000.01", true, 999'999);
+  Lines trace;
+  EvalResult r =
+      s.run(EventType::kOrderConfirmed, "c-o1", "2026-10-10T12:00:00+08:00", {{"order", str("o1")}}, &trace);
+  INFO(r.failure.text());
+  REQUIRE(r.ok);
+  CHECK(trace.has("round: 99999900000.00999999 -> 99999900000.01 (rounded half away from zero)"));
+  CHECK(trace.has("let commission = round(100000000000.01 × 99.9999%) = 99999900000.01"));
+  CHECK(trace.has("20% of 99999900000.01 = 19999980000.002 -> 19999980000.00 to @agency:a1:cps"));
+  CHECK(
+      trace.has("80% of 99999900000.01 = 79999920000.008 -> 79999920000.01 (got a leftover fen) to "
+                "@streamer:s1:cps"));
+  check_postings(r, {{"@merchant:m1:cps", "-99999900000.01"},
+                     {"@agency:a1:cps", "19999980000.00"},
+                     {"@streamer:s1:cps", "79999920000.01"}});
+
+  // What really overflows is still refused: INT64_MAX fen at 150% is exact in 128 bits, but the rounded
+  // commission does not fit in int64.
+  Section9 big;
+  big.order("o2", "92233720368547758.07", true, 1'500'000);
+  EvalResult over =
+      big.run(EventType::kOrderConfirmed, "c-o2", "2026-10-10T12:00:00+08:00", {{"order", str("o2")}});
+  CHECK_FALSE(over.ok);
+  CHECK(over.failure.text() == "rule cps (line 59): overflow in round(138350580552821637.105)");
+  CHECK(over.postings.empty());
 }
 
 TEST_CASE("an inactive agency leaves all CPS commission to the streamer") {
