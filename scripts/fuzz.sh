@@ -15,5 +15,5 @@ out=build/fuzz/tests/fuzz
 # as its 60-second CTest run.
 rules_out=build/fuzz/dsl
 mkdir -p "$rules_out/rules-corpus"
-"$rules_out/rules_fuzz" -max_total_time="$seconds" -max_len=16384 -dict=dsl/fuzz/rules.dict \
+"$rules_out/rules_fuzz" -max_total_time="$seconds" -max_len=16384 -dict=tests/fuzz/rules.dict \
   -artifact_prefix="$rules_out/" "$rules_out/rules-corpus" tests/fuzz/rules
