@@ -1,4 +1,5 @@
-// The default policy's facts D1-D11 beyond the SPEC 9 example, and version selection by terms time.
+// The default policy's facts D1-D11 (each one a test case here; SPEC 9 adds the worked example), and version
+// selection by terms time.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -206,4 +207,199 @@ TEST_CASE("versions: a version published late recomputes the past it governs") {
              {"let agency_share = 20%", "let agency_share = 25%"}});
   CHECK(f.total("@agency:a1:cps") == 250);
   CHECK(f.total("@streamer:s1:cps") == 750);
+}
+
+namespace {
+
+// "ACCOUNT AMOUNT AVAILABLE_AT" of every posting of one event, in statement order.
+std::vector<std::string> postings_of(const Ledger& ledger, const std::string& event_id) {
+  engine::JournalFilter jf;
+  jf.event = event_id;
+  std::vector<std::string> out;
+  const auto postings = engine::journal(ledger, jf);
+  REQUIRE(postings.ok());
+  for (const auto& p : *postings)
+    out.push_back(
+        fmt::format("{} {} {}", p.account, format_money(p.amount_fen), format_time(p.available_at)));
+  return out;
+}
+
+Fen available_at(const Ledger& ledger, const std::string& account, const char* at) {
+  auto rows = engine::balances(ledger, account, t(at), 0).value();
+  return rows.empty() ? 0 : rows[0].available_fen;
+}
+
+const char* const kPayoutA1 =
+    R"({"id":"a1-pay","type":"payout.bound","at":"2026-09-03T11:00:00+08:00","party":"agency:a1","alipay":"z","verified":true}
+)";
+
+std::string withdraw(const std::string& id, const std::string& at, const std::string& party,
+                     const std::string& source, const std::string& amount) {
+  return fmt::format(
+      R"({{"id":"{0}","type":"withdrawal.requested","at":"{1}","party":"{2}","source":"{3}","amount":"{4}"}})"
+      "\n",
+      id, at, party, source, amount);
+}
+
+}  // namespace
+
+TEST_CASE("D4: the streamer's CPS shows 80%; the platform's 10% is taken only when the streamer withdraws") {
+  Fixture f;
+  f.publish();
+  // 1000.00 at g1's 10%: commission 100.00, a1 active (contract 09-01T10:00 + 14 days).
+  CHECK(f.append(std::string(kSetup) + kPayoutA1 + order("o1", "2026-09-20T10:00:00+08:00", "s1", "1000.00") +
+                 confirm("o1", "2026-09-21T10:00:00+08:00"))
+            .empty());
+  CHECK(f.total("@agency:a1:cps") == 2000);
+  CHECK(f.total("@streamer:s1:cps") == 8000);  // shown as 80% of the commission
+  CHECK(f.total("@platform:fees") == 0);       // nothing for the platform before a withdrawal
+  // Available on 10-20. The streamer withdraws all of it: fee round(80.00 x 10% / 80%) = 10.00.
+  CHECK(f.append(withdraw("w-s1", "2026-10-21T10:00:00+08:00", "streamer:s1", "cps", "80.00") +
+                 withdraw("w-a1", "2026-10-21T10:00:00+08:00", "agency:a1", "cps", "20.00"))
+            .empty());
+  CHECK(postings_of(*f.ledger, "w-s1") == std::vector<std::string>{
+                                              "@streamer:s1:cps -10.00 2026-10-21T10:00:00+08:00",
+                                              "@platform:fees 10.00 2026-10-21T10:00:00+08:00",
+                                              "@streamer:s1:cps -70.00 2026-10-21T10:00:00+08:00",
+                                              "@payout:streamer:s1 70.00 2026-10-21T10:00:00+08:00",
+                                          });
+  // The agency's withdrawal pays no fee: its 20% is already net.
+  CHECK(postings_of(*f.ledger, "w-a1") == std::vector<std::string>{
+                                              "@agency:a1:cps -20.00 2026-10-21T10:00:00+08:00",
+                                              "@payout:agency:a1 20.00 2026-10-21T10:00:00+08:00",
+                                          });
+  // In the end platform : agency : streamer = 10 : 20 : 70 of the 100.00 commission.
+  CHECK(f.total("@platform:fees") == 1000);
+  CHECK(f.total("@payout:agency:a1") == 2000);
+  CHECK(f.total("@payout:streamer:s1") == 7000);
+  CHECK(f.total("@streamer:s1:cps") == 0);
+  CHECK(f.total("@agency:a1:cps") == 0);
+}
+
+TEST_CASE("D5: a month's commission becomes available on the 20th of the next month, local time") {
+  Fixture f;
+  f.publish();
+  // Confirmed on the last second of October, the first second of November, and in December.
+  CHECK(f.append(std::string(kSetup) + order("oct", "2026-10-01T10:00:00+08:00", "s1", "100.00") +
+                 order("nov", "2026-10-01T10:00:00+08:00", "s1", "200.00") +
+                 order("dec", "2026-10-01T10:00:00+08:00", "s1", "300.00") +
+                 confirm("oct", "2026-10-31T23:59:59+08:00") + confirm("nov", "2026-11-01T00:00:00+08:00") +
+                 confirm("dec", "2026-12-15T10:00:00+08:00"))
+            .empty());
+  CHECK(postings_of(*f.ledger, "oct-confirmed") ==
+        std::vector<std::string>{"@merchant:m1:cps -10.00 2026-11-20T00:00:00+08:00",
+                                 "@agency:a1:cps 2.00 2026-11-20T00:00:00+08:00",
+                                 "@streamer:s1:cps 8.00 2026-11-20T00:00:00+08:00"});
+  CHECK(postings_of(*f.ledger, "nov-confirmed") ==
+        std::vector<std::string>{"@merchant:m1:cps -20.00 2026-12-20T00:00:00+08:00",
+                                 "@agency:a1:cps 4.00 2026-12-20T00:00:00+08:00",
+                                 "@streamer:s1:cps 16.00 2026-12-20T00:00:00+08:00"});
+  // December's commission is paid out in January of the next year.
+  CHECK(postings_of(*f.ledger, "dec-confirmed") ==
+        std::vector<std::string>{"@merchant:m1:cps -30.00 2027-01-20T00:00:00+08:00",
+                                 "@agency:a1:cps 6.00 2027-01-20T00:00:00+08:00",
+                                 "@streamer:s1:cps 24.00 2027-01-20T00:00:00+08:00"});
+  const std::string s1 = "@streamer:s1:cps";
+  CHECK(available_at(*f.ledger, s1, "2026-11-19T23:59:59+08:00") == 0);
+  CHECK(available_at(*f.ledger, s1, "2026-11-20T00:00:00+08:00") == 800);
+  CHECK(available_at(*f.ledger, s1, "2026-12-19T23:59:59+08:00") == 800);
+  CHECK(available_at(*f.ledger, s1, "2026-12-20T00:00:00+08:00") == 2400);
+  CHECK(available_at(*f.ledger, s1, "2027-01-20T00:00:00+08:00") == 4800);
+  // A withdrawal the day before the 20th finds nothing available; on the 20th it is paid.
+  auto rejected = f.append(withdraw("early", "2026-11-19T23:00:00+08:00", "streamer:s1", "cps", "8.00") +
+                           withdraw("on-time", "2026-11-20T00:00:00+08:00", "streamer:s1", "cps", "8.00"));
+  REQUIRE(rejected.size() == 1);
+  CHECK(rejected["early"].find("not enough available") != std::string::npos);
+  CHECK(f.total("@payout:streamer:s1") == 700);
+}
+
+TEST_CASE("D8: V-task money goes to the agency first, which passes the streamer's part on") {
+  Fixture f;
+  f.publish();
+  auto task = [](const std::string& id, const std::string& at, const std::string& streamer,
+                 const std::string& kind, const std::string& price) {
+    return fmt::format(
+        R"({{"id":"{0}c","type":"vtask.created","at":"{1}","task":"{0}","merchant":"m2","streamer":"{2}","kind":"{3}","price":"{4}"}})"
+        "\n",
+        id, at, streamer, kind, price);
+  };
+  auto done = [](const std::string& id, const std::string& at, const std::string& type = "vtask.confirmed") {
+    return fmt::format(R"({{"id":"{0}d","type":"{2}","at":"{1}","task":"{0}"}})"
+                       "\n",
+                       id, at, type);
+  };
+  // Outside the campaign (no fee). t1: ordinary, s1 signed to a1. t2: a title sponsorship of s9, who is
+  // signed to no agency: paid directly. t3: a showcase created while s1 was signed; s1 is released
+  // before the merchant confirms: the agency of the task's creation still receives it. t4: cancelled.
+  CHECK(f.append(
+             std::string(kSetup) + task("t1", "2026-09-20T10:00:00+08:00", "s1", "ordinary", "1000.01") +
+             done("t1", "2026-09-25T10:00:00+08:00") +
+             task("t2", "2026-09-20T10:00:00+08:00", "s9", "title", "300.00") +
+             done("t2", "2026-09-25T10:00:00+08:00") +
+             task("t3", "2026-09-26T10:00:00+08:00", "s1", "showcase", "500.00") +
+             R"({"id":"s1-out","type":"streamer.released","at":"2026-09-27T10:00:00+08:00","streamer":"s1"})"
+             "\n" +
+             done("t3", "2026-09-28T10:00:00+08:00") +
+             task("t4", "2026-09-26T10:00:00+08:00", "s1", "ordinary", "700.00") +
+             done("t4", "2026-09-27T09:00:00+08:00", "vtask.cancelled"))
+            .empty());
+  // 1000.01 to a1, then round(1000.01 x 50%) = 500.01 (half away from zero) on to s1.
+  CHECK(postings_of(*f.ledger, "t1d") == std::vector<std::string>{
+                                             "@merchant:m2:vtask -1000.01 2026-09-25T10:00:00+08:00",
+                                             "@agency:a1:vtask 1000.01 2026-09-25T10:00:00+08:00",
+                                             "@agency:a1:vtask -500.01 2026-09-25T10:00:00+08:00",
+                                             "@streamer:s1:vtask 500.01 2026-09-25T10:00:00+08:00",
+                                         });
+  CHECK(postings_of(*f.ledger, "t2d") == std::vector<std::string>{
+                                             "@merchant:m2:vtask -300.00 2026-09-25T10:00:00+08:00",
+                                             "@streamer:s9:vtask 300.00 2026-09-25T10:00:00+08:00",
+                                         });
+  CHECK(postings_of(*f.ledger, "t3d") == std::vector<std::string>{
+                                             "@merchant:m2:vtask -500.00 2026-09-28T10:00:00+08:00",
+                                             "@agency:a1:vtask 500.00 2026-09-28T10:00:00+08:00",
+                                             "@agency:a1:vtask -250.00 2026-09-28T10:00:00+08:00",
+                                             "@streamer:s1:vtask 250.00 2026-09-28T10:00:00+08:00",
+                                         });
+  CHECK(postings_of(*f.ledger, "t4d").empty());
+  CHECK(f.total("@agency:a1:vtask") == 50000 + 25000);
+  CHECK(f.total("@streamer:s1:vtask") == 50001 + 25000);
+  CHECK(f.total("@platform:fees") == 0);
+}
+
+TEST_CASE("D11: refunds after settlement claw back in proportion, later; a full refund reverses to the fen") {
+  Fixture f;
+  f.publish();
+  // 1000.00 at 10%, confirmed 09-21: 20.00 / 80.00, available 10-20.
+  CHECK(f.append(std::string(kSetup) + order("o1", "2026-09-20T10:00:00+08:00", "s1", "1000.00") +
+                 confirm("o1", "2026-09-21T10:00:00+08:00"))
+            .empty());
+  auto refund = [](const std::string& id, const std::string& at, const std::string& amount,
+                   const std::string& kase) {
+    return fmt::format(
+        R"({{"id":"{0}","type":"order.refunded","at":"{1}","order":"o1","amount":"{2}","case":"{3}"}})"
+        "\n",
+        id, at, amount, kase);
+  };
+  // After settlement (维权): 333.33 refunded on 10-25. Net 666.67, commission round(66.667) = 66.67,
+  // split 13.33 / 53.34 (largest remainder: 13.334 vs 53.336, the leftover fen to the streamer). The
+  // deltas come back from the next payout: available 11-20, not the original 10-20.
+  CHECK(f.append(refund("r1", "2026-10-25T10:00:00+08:00", "333.33", "case-1")).empty());
+  CHECK(postings_of(*f.ledger, "r1") == std::vector<std::string>{
+                                            "@merchant:m1:cps 33.33 2026-11-20T00:00:00+08:00",
+                                            "@agency:a1:cps -6.67 2026-11-20T00:00:00+08:00",
+                                            "@streamer:s1:cps -26.66 2026-11-20T00:00:00+08:00",
+                                        });
+  CHECK(available_at(*f.ledger, "@streamer:s1:cps", "2026-10-26T00:00:00+08:00") == 8000);
+  CHECK(available_at(*f.ledger, "@streamer:s1:cps", "2026-11-20T00:00:00+08:00") == 5334);
+  // The rest refunded in a second case: everything the order ever posted is reversed exactly.
+  CHECK(f.append(refund("r2", "2026-11-25T10:00:00+08:00", "666.67", "case-2")).empty());
+  CHECK(f.total("@merchant:m1:cps") == 0);
+  CHECK(f.total("@agency:a1:cps") == 0);
+  CHECK(f.total("@streamer:s1:cps") == 0);
+  CHECK(available_at(*f.ledger, "@streamer:s1:cps", "2026-12-19T00:00:00+08:00") == 5334);  // r2 pending
+  CHECK(available_at(*f.ledger, "@streamer:s1:cps", "2026-12-20T00:00:00+08:00") == 0);
+  // A third refund finds nothing left to refund.
+  auto rejected = f.append(refund("r3", "2026-11-26T10:00:00+08:00", "0.01", "case-3"));
+  REQUIRE(rejected.size() == 1);
+  CHECK(rejected["r3"].find("exceeds") != std::string::npos);
 }
