@@ -124,6 +124,7 @@ void AccountBook::post(const Posting& p, std::uint16_t index) {
   if (!it->second) it->second.emplace();
   it->second->add(p.available_at, p.amount_fen);  // the engine checked it fits before accepting the event
   dirty_[p.account].push_back(p.available_at);
+  if (!journal_on_) return;
 
   const std::uint64_t bucket = pformat::journal_bucket_of(p.seq);
   Bucket& b = journal_bucket(p.account, bucket);

@@ -47,6 +47,9 @@ class AccountBook {
   // not be read: see take_io_error). Valid until the next non-const call.
   const AccountSummary* find(const std::string& account);
 
+  // Whether post() also records the journal index (default). Off for evaluation-only replays.
+  void set_journal(bool on) { journal_on_ = on; }
+
   // Books an accepted posting: total, schedule and journal index.
   void post(const Posting& p, std::uint16_t index);
 
@@ -69,6 +72,7 @@ class AccountBook {
   void fail(std::string message);
 
   std::size_t cache_limit_;
+  bool journal_on_ = true;
   rocksdb::DB* db_ = nullptr;
   rocksdb::ColumnFamilyHandle* cf_ = nullptr;
   std::string io_error_;

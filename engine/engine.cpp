@@ -30,6 +30,7 @@ Engine::Engine(Ledger& ledger, Versions versions, Mode mode)
   state_.attach(ledger.db(), ledger.cf(Cf::kEntities));
   accounts_.attach(ledger.db(), ledger.cf(Cf::kAccounts));
   targets_.attach(ledger.db(), ledger.cf(Cf::kTargets));
+  accounts_.set_journal(mode != Mode::kEvaluate);
   // An unreadable or malformed head must not pass for "nothing projected yet": every apply then fails.
   if (auto head = read_projection_head(ledger)) {
     committed_head_ = *head;
@@ -192,7 +193,7 @@ Status Engine::apply(const Event& e, std::uint64_t seq) {
   state_.accept_event();
   targets_.accept_event();
   last_posting_count_ = postings.size();
-  if (!postings.empty()) batch_postings_.emplace_back(seq, std::move(postings));
+  if (!postings.empty() && mode_ != Mode::kEvaluate) batch_postings_.emplace_back(seq, std::move(postings));
   batch_head_ = seq;
   return Status::Ok();
 }

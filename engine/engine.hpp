@@ -41,6 +41,11 @@ class Engine final : public Projector {
   enum class Mode {
     kAppend,  // `require` failures and evaluation errors reject the event
     kReplay,  // nothing is rejected; what would now fail is collected in issues()
+    // As kReplay, but only what later evaluations read is kept: entities, targets and account balances
+    // with their schedules. The postings and the per-account journal index are not written, so the
+    // projection is incomplete (journal, explain and verify cannot use it). For what-ifs, which report
+    // balances only.
+    kEvaluate,
   };
   static constexpr std::size_t kMaxIssuesKept = 1000;
   static constexpr std::size_t kMaxPostingsPerEvent = 4096;

@@ -48,7 +48,7 @@ bool is_projection_meta(std::string_view key) {
 
 Result<RebuildReport> rebuild_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
                                          const std::function<void(std::uint64_t)>& progress,
-                                         const std::vector<PublishedVersion>* extra) {
+                                         const std::vector<PublishedVersion>* extra, Engine::Mode mode) {
   {
     rocksdb::WriteBatch clear;
     const std::string end(16, '\xff');
@@ -58,18 +58,18 @@ Result<RebuildReport> rebuild_projection(const Ledger& source, Ledger& target, s
     clear.Put(target.cf(Cf::kMeta), std::string(pformat::kProjectionHead), format::seq_key(0));
     FZ_TRY(target.write(clear));
   }
-  return catch_up_projection(source, target, until_seq, progress, extra);
+  return catch_up_projection(source, target, until_seq, progress, extra, mode);
 }
 
 Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
                                           const std::function<void(std::uint64_t)>& progress,
-                                          const std::vector<PublishedVersion>* extra) {
+                                          const std::vector<PublishedVersion>* extra, Engine::Mode mode) {
   auto versions = load_versions(source, until_seq);
   if (!versions) return versions.error();
   if (extra != nullptr) {
     for (const PublishedVersion& v : *extra) versions->add(v);
   }
-  Engine engine(target, std::move(*versions), Engine::Mode::kReplay);
+  Engine engine(target, std::move(*versions), mode);
   RebuildReport report;
   report.events = engine.projection_head();
   if (report.events >= until_seq) return report;
@@ -120,7 +120,7 @@ Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, 
 Status with_scratch_replay(const Ledger& source, std::uint64_t until_seq,
                            const std::function<Status(Ledger& scratch, const RebuildReport&)>& fn,
                            const std::vector<PublishedVersion>* extra,
-                           const std::function<void(std::uint64_t)>& progress) {
+                           const std::function<void(std::uint64_t)>& progress, Engine::Mode mode) {
   std::error_code ec;
   const auto dir = std::filesystem::temp_directory_path(ec) /
                    fmt::format("fenzhang-replay-{}-{}", ::getpid(), std::random_device{}());
@@ -131,7 +131,7 @@ Status with_scratch_replay(const Ledger& source, std::uint64_t until_seq,
     if (!scratch) {
       result = scratch.error();
     } else {
-      auto report = rebuild_projection(source, **scratch, until_seq, progress, extra);
+      auto report = rebuild_projection(source, **scratch, until_seq, progress, extra, mode);
       result = report ? fn(**scratch, *report) : Status(report.error());
     }
   }

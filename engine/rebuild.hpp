@@ -31,24 +31,28 @@ struct RebuildReport {
 };
 
 // progress(seq) is called after each batch (every 4096 events), seq being the last event applied.
-// `extra` versions (a what-if) are added to those published in the log.
+// `extra` versions (a what-if) are added to those published in the log. `mode` kEvaluate keeps only
+// balances, entities and targets (see Engine::Mode): for a scratch ledger whose balances alone are read.
 Result<RebuildReport> rebuild_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
                                          const std::function<void(std::uint64_t)>& progress = {},
-                                         const std::vector<PublishedVersion>* extra = nullptr);
+                                         const std::vector<PublishedVersion>* extra = nullptr,
+                                         Engine::Mode mode = Engine::Mode::kReplay);
 
 // Applies the events after target's projection head (up to until_seq) to it: finishes an interrupted
 // rebuild. Writers call it before appending so they never build on a partial projection.
 Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
                                           const std::function<void(std::uint64_t)>& progress = {},
-                                          const std::vector<PublishedVersion>* extra = nullptr);
+                                          const std::vector<PublishedVersion>* extra = nullptr,
+                                          Engine::Mode mode = Engine::Mode::kReplay);
 
 // Builds the projection of source's events 1..until_seq in a scratch ledger in a temporary directory
 // and calls fn with it; the scratch ledger is deleted afterwards. Nothing of `source` changes.
-// progress(seq) is called after each batch of the replay.
+// progress(seq) is called after each batch of the replay; `mode` as for rebuild_projection.
 Status with_scratch_replay(const Ledger& source, std::uint64_t until_seq,
                            const std::function<Status(Ledger& scratch, const RebuildReport&)>& fn,
                            const std::vector<PublishedVersion>* extra = nullptr,
-                           const std::function<void(std::uint64_t)>& progress = {});
+                           const std::function<void(std::uint64_t)>& progress = {},
+                           Engine::Mode mode = Engine::Mode::kReplay);
 
 // SHA-256 over every projection key and value in a fixed order: equal projections, equal digests.
 Result<format::Hash> projection_digest(const Ledger& ledger);

@@ -51,7 +51,7 @@ Result<WhatIfReport> what_if(const Ledger& ledger, const std::vector<RulesFile>&
         }
         return Status::Ok();
       },
-      &extra, progress);
+      &extra, progress, Engine::Mode::kEvaluate);
   if (!s.ok()) return s.error();
   for (auto& [account, row] : rows) report.rows.push_back(row);
   return report;
