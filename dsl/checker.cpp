@@ -603,8 +603,14 @@ class Checker {
             error(e, "share " + format_ratio(v->q) + " is negative");
             ok = false;
           }
-          auto sum = add(total, v->q);
-          if (sum) total = *sum;
+          if (auto sum = add(total, v->q)) {
+            total = *sum;
+          } else {
+            // Never drop a share from the total: the check below would judge the wrong sum.
+            error(e, "overflow in the shares' total " + format_ratio(total) + " + " + format_ratio(v->q));
+            ok = false;
+            all_constant = false;
+          }
         } else {
           all_constant = false;
           ok = false;
