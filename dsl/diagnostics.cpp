@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cstdint>
 
+#include <locale.h>
+#include <wchar.h>
+
 namespace fz::dsl {
 
 namespace {
@@ -14,7 +17,19 @@ namespace {
 struct Shown {
   std::size_t bytes;
   std::string escape;
+  int columns = 1;  // terminal columns of the character as it is (CJK: 2, combining marks: 0)
 };
+
+// glibc's wcwidth() under a C.UTF-8 locale set for this thread only (the process locale is left
+// alone). Without that locale every character counts as one column.
+int display_columns(char32_t cp) {
+  static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", locale_t{});
+  if (utf8 == locale_t{}) return 1;
+  const locale_t previous = uselocale(utf8);
+  const int w = wcwidth(static_cast<wchar_t>(cp));
+  uselocale(previous);
+  return w < 0 ? 1 : w;
+}
 
 bool is_hidden_format_char(char32_t cp) {
   return (cp >= 0x80 && cp < 0xa0) || cp == 0xfeff || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
@@ -32,7 +47,7 @@ Shown shown_char(std::string_view text, std::size_t at) {
   char32_t cp = c & (0x7f >> len);
   for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[at + k]) & 0x3f);
   if (is_hidden_format_char(cp)) return {len, fmt::format("\\u{:04x}", static_cast<std::uint32_t>(cp))};
-  return {len, {}};
+  return {len, {}, display_columns(cp)};
 }
 
 // `text` with every character shown as shown_char() says; when `caret_at` is given, also the
@@ -45,7 +60,13 @@ std::string shown(std::string_view text, std::size_t caret_at = 0, std::string* 
     const bool before_caret = caret != nullptr && at < caret_at;
     if (s.escape.empty()) {
       out.append(text.substr(at, s.bytes));
-      if (before_caret) *caret += text[at] == '\t' ? '\t' : ' ';
+      if (before_caret) {
+        if (text[at] == '\t') {
+          *caret += '\t';
+        } else {
+          caret->append(static_cast<std::size_t>(s.columns), ' ');
+        }
+      }
     } else {
       out += s.escape;
       if (before_caret) caret->append(s.escape.size(), ' ');

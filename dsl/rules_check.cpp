@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <fstream>
 #include <iterator>
 #include <ostream>
@@ -19,10 +20,38 @@ std::string counted(std::size_t n, std::string_view noun) {
   return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
 }
 
+// Why the valid UTF-8 character `ch` may not appear anywhere in a rules file, or "" when it may.
+// Control characters (other than the whitespace tab, LF, VT, FF and CR) and bidirectional controls are
+// refused in comments and strings too: the first can rewrite the terminal of whoever prints a comment or a
+// `require` message (ESC [2J clears it), the second make an editor show the text in another order than the
+// parser reads it ("Trojan Source", CVE-2021-42574). A string needs neither: a newline is written \n.
+std::string unwanted_char(std::string_view ch) {
+  char32_t cp = static_cast<unsigned char>(ch[0]);
+  if (ch.size() > 1) {
+    cp &= 0x7fu >> ch.size();
+    for (std::size_t k = 1; k < ch.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(ch[k]) & 0x3fu);
+  }
+  const auto code = static_cast<std::uint32_t>(cp);
+  if ((cp < 0x20 && (cp < '\t' || cp > '\r')) || (cp >= 0x7f && cp < 0xa0)) {
+    return fmt::format(
+        "control character U+{:04X} in a rules file; remove it (in a string, write \\n for a "
+        "newline)",
+        code);
+  }
+  if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) {
+    return fmt::format(
+        "bidirectional control character U+{:04X} in a rules file: it makes editors show the "
+        "text in another order than fenzhang reads it; remove it",
+        code);
+  }
+  return {};
+}
+
 // A rules file is plain UTF-8 text (SPEC section 5). Refuses, before parsing, the first of: a byte
-// order mark, a NUL byte, bytes that are not UTF-8, and a carriage return that is not part of a CRLF
-// line end. (The grammar ends a `#` comment at a bare CR, which some editors and pagers show as ^M
-// inside the line: "# note\rrule r ..." would run a rule that reads as commented out.)
+// order mark, a NUL byte, bytes that are not UTF-8, a carriage return that is not part of a CRLF line
+// end, and the characters unwanted_char() names. (The grammar ends a `#` comment at a bare CR, which
+// some editors and pagers show as ^M inside the line: "# note\rrule r ..." would run a rule that reads
+// as commented out.)
 bool check_text(std::string_view source, Diagnostics* diags) {
   static constexpr struct {
     std::string_view bytes;
@@ -52,6 +81,10 @@ bool check_text(std::string_view source, Diagnostics* diags) {
     const std::size_t len = utf8_char_length(source, at);
     if (len == 0) {
       diags->error(at, fmt::format("invalid UTF-8 at byte offset {}; rules files are plain UTF-8 text", at));
+      return false;
+    }
+    if (const std::string why = unwanted_char(source.substr(at, len)); !why.empty()) {
+      diags->error(at, why);
       return false;
     }
     at += len;

@@ -212,7 +212,7 @@ TEST_CASE("hostile rules: text that is not UTF-8 is refused (SPEC 5: plain UTF-8
       {kHead + "# \xe6\xb3\xa8\xe9\x87\nset settlement_day = 20\n",  // truncated in a comment
        "utf8.rules:2:6: error: invalid UTF-8 at byte offset 46; rules files are plain UTF-8 text\n"
        "# \xe6\xb3\xa8\\xe9\\x87\n"
-       "   ^\n"},
+       "    ^\n"},                      // 注 takes two columns on a terminal
       {kHead + "let a = 1 # \xe5\x90",  // truncated at the end
        "utf8.rules:2:13: error: invalid UTF-8 at byte offset 53; rules files are plain UTF-8 text\n"
        "let a = 1 # \\xe5\\x90\n"
@@ -245,37 +245,48 @@ TEST_CASE("hostile rules: text that is not UTF-8 is refused (SPEC 5: plain UTF-8
 
 TEST_CASE("hostile rules: diagnostics carry no raw control characters from the file") {
   // A rules file could make `rules check` print ESC sequences (recolour, clear the screen) or bare CRs
-  // (overwrite the line) on the operator's terminal; the echoed line shows them escaped, the caret under
-  // the escaped text.
+  // (overwrite the line) on the operator's terminal. Such characters are refused where they stand, in
+  // strings and comments too, and the echoed line shows them escaped, the caret under the escaped text.
   const Refused cases[] = {
       {kHead + "let a = \"\x1b[31mred\x1b[0m\" + 1\n",
-       "ctl.rules:2:24: error: cannot add string and int\n"
+       "ctl.rules:2:10: error: "
+       "control character U+001B in a rules file; remove it (in a string, write \\n for a newline)\n"
        "let a = \"\\x1b[31mred\\x1b[0m\" + 1\n"
-       "                             ^\n"},
+       "         ^\n"},
       {kHead + "let a = \"\x1b[2J\x1b[H\" + 1\n",
-       "ctl.rules:2:19: error: cannot add string and int\n"
+       "ctl.rules:2:10: error: "
+       "control character U+001B in a rules file; remove it (in a string, write \\n for a newline)\n"
        "let a = \"\\x1b[2J\\x1b[H\" + 1\n"
-       "                        ^\n"},
+       "         ^\n"},
       {"ruleset t version 1 effective 2026-01-01\rset settlement_day = 20\rlet a = 1.00 + 20%\r",
        "ctl.rules:1:41: error: carriage return without line feed; end lines with LF or CRLF\n"
        "ruleset t version 1 effective 2026-01-01\\rset settlement_day = 20\\rlet a = 1.00 + 20%\\r\n"
        "                                        ^\n"},
       {kHead + "let a = \"\x07\" + 1\n",
-       "ctl.rules:2:13: error: cannot add string and int\n"
+       "ctl.rules:2:10: error: "
+       "control character U+0007 in a rules file; remove it (in a string, write \\n for a newline)\n"
        "let a = \"\\x07\" + 1\n"
-       "               ^\n"},
-      {kHead + "let a = \"\x7f\t\xc2\x9b\" + 1\n",  // DEL, a tab (kept), the C1 CSI
-       "ctl.rules:2:16: error: cannot add string and int\n"
-       "let a = \"\\x7f\t\\u009b\" + 1\n"
-       "             \t        ^\n"},
+       "         ^\n"},
+      {kHead + "let a = \"\t\x7f\xc2\x9b\" + 1\n",  // a tab (kept), DEL, the C1 CSI
+       "ctl.rules:2:11: error: "
+       "control character U+007F in a rules file; remove it (in a string, write \\n for a newline)\n"
+       "let a = \"\t\\x7f\\u009b\" + 1\n"
+       "         \t^\n"},
+      {kHead + "let a = \"\xc2\x9b\" + 1\n",
+       "ctl.rules:2:10: error: "
+       "control character U+009B in a rules file; remove it (in a string, write \\n for a newline)\n"
+       "let a = \"\\u009b\" + 1\n"
+       "         ^\n"},
       {kHead + "let a = \"\xe2\x80\xae\" + 1\n",  // RIGHT-TO-LEFT OVERRIDE reorders the rest of the line
-       "ctl.rules:2:15: error: cannot add string and int\n"
+       "ctl.rules:2:10: error: bidirectional control character U+202E in a rules file: it makes editors show "
+       "the text in another order than fenzhang reads it; remove it\n"
        "let a = \"\\u202e\" + 1\n"
-       "                 ^\n"},
-      {kHead + "table t {\n  \"\\n\x1b[2J\": 1\n  \"\\n\x1b[2J\": 2\n}\n",  // a message quoting a string
-       "ctl.rules:4:3: error: table t has the key \"\\n\\x1b[2J\" twice\n"
-       "  \"\\n\\x1b[2J\": 2\n"
-       "  ^\n"},
+       "         ^\n"},
+      {kHead + "table t {\n  \"\\n\x1b[2J\": 1\n}\n",
+       "ctl.rules:3:6: error: "
+       "control character U+001B in a rules file; remove it (in a string, write \\n for a newline)\n"
+       "  \"\\n\\x1b[2J\": 1\n"
+       "     ^\n"},
   };
   check_refused(cases, "ctl.rules");
   CompileResult named = compile_rules(kHead + "let a = 1.00 + 20%\n", "evil\x1b[2J.rules");
