@@ -12,8 +12,10 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "store/codec.hpp"
 
@@ -119,6 +121,24 @@ Result<int> take_writer_lock(const std::string& dir) {
   return fd;
 }
 
+// Between reading the MANIFEST and opening the files it lists, a writer may have deleted some (a
+// compaction, a new MANIFEST, a finished WAL): the open fails with "No such file". It is tried again on
+// the writer's newer state; a damaged ledger fails every attempt and is reported.
+rocksdb::Status open_read_only(const rocksdb::Options& opts, const std::string& dir,
+                               const std::vector<rocksdb::ColumnFamilyDescriptor>& cfs,
+                               std::vector<rocksdb::ColumnFamilyHandle*>* handles, rocksdb::DB** raw) {
+  constexpr int kAttempts = 10;
+  rocksdb::Status s;
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    handles->clear();
+    s = rocksdb::DB::OpenForReadOnly(opts, dir, cfs, handles, raw);
+    const bool raced = s.IsIOError() || s.IsNotFound() || s.IsPathNotFound() || s.IsCorruption();
+    if (s.ok() || !raced) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2 * attempt));
+  }
+  return s;
+}
+
 }  // namespace
 
 void disable_rocksdb_perf_counters() {
@@ -170,8 +190,16 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& dir, Access acce
   rocksdb::Options opts = db_options();
   if (env != nullptr) opts.env = env;
   if (access == Access::kScratch) opts.avoid_flush_during_shutdown = true;  // deleted after the command
-  rocksdb::Status s = access != Access::kRead ? rocksdb::DB::Open(opts, dir, cfs, &handles, &raw)
-                                              : rocksdb::DB::OpenForReadOnly(opts, dir, cfs, &handles, &raw);
+  rocksdb::Status s;
+  if (access != Access::kRead) {
+    s = rocksdb::DB::Open(opts, dir, cfs, &handles, &raw);
+  } else {
+    // A reader runs alongside a writer whose flushes and compactions delete table files. Opening every
+    // table file now (not on first use) keeps each readable through its descriptor for as long as
+    // this reader lives, whatever the writer deletes afterwards.
+    opts.max_open_files = -1;
+    s = open_read_only(opts, dir, cfs, &handles, &raw);
+  }
   if (!s.ok()) return make_error(fmt::format("cannot open ledger {}: {}", dir, s.ToString()));
   l->db_.reset(raw);
   // handles[0] is the default family, unused; keep ours in Cf order.
