@@ -66,7 +66,11 @@ TEST_CASE("append reads standard input and reports JSON") {
 TEST_CASE("usage errors exit 2") {
   TempDir dir;
   CHECK(run(fz_cmd(dir, "append")).exit_code == 2);
-  CHECK(run(fz_cmd(dir, "no-such-command")).exit_code == 2);
+  const auto unknown = run(fz_cmd(dir, "--format json balanc"));
+  CHECK(unknown.exit_code == 2);
+  CHECK(
+      unknown.out.find("error: unknown command 'balanc' (the commands are rules, append, verify, balance,") !=
+      std::string::npos);
   CHECK(run(fz_cmd(dir, "--format xml balance")).exit_code == 2);
   CHECK(run(fz_cmd(dir, "balance --at yesterday")).exit_code == 2);
   CHECK(run(fmt::format("{} --help", fz::test::bin())).exit_code == 0);

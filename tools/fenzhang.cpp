@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -48,6 +49,27 @@ int fail(const std::string& message) {
   return kExitRejected;
 }
 
+// "unknown command 'X' (the commands are …)" when the first word after the global options names no
+// command; "" otherwise (CLI11 then reports what else is wrong). Without this CLI11 says only "A
+// subcommand is required" for a mistyped command.
+std::string unknown_command(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view word = argv[i];
+    if (word == "--db" || word == "--format") {
+      ++i;  // the option's value
+      continue;
+    }
+    if (word.starts_with("-")) continue;
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      if (sub->get_name() == word) return "";
+      names.push_back(sub->get_name());
+    }
+    return fmt::format("unknown command '{}' (the commands are {})", word, fmt::join(names, ", "));
+  }
+  return "";
+}
+
 }  // namespace fz::cli
 
 int main(int argc, char** argv) {
@@ -72,6 +94,10 @@ int main(int argc, char** argv) {
   add_replay(app, g, commands);
   add_gen(app, g, commands);
 
+  if (const std::string unknown = unknown_command(app, argc, argv); !unknown.empty()) {
+    std::cerr << "error: " << unknown << "\nRun with --help for more information.\n";
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
