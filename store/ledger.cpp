@@ -5,6 +5,7 @@
 #include <rocksdb/listener.h>
 #include <rocksdb/perf_level.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -12,6 +13,8 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -58,6 +61,14 @@ rocksdb::Options db_options() {
   // tune compaction, are not read at open.
   o.max_file_opening_threads = 1;
   o.skip_stats_update_on_db_open = true;
+  // Diagnostics for profiling (docs/performance.md): FZ_ROCKSDB_STATS=1 collects RocksDB's statistics
+  // (block cache hits and misses, Gets answered by each level, compaction bytes), dumps them with the
+  // per-level compaction figures into the ledger's LOG file every minute, and prints them with every
+  // column family's compaction table to stderr when the ledger is closed.
+  if (const char* env = std::getenv("FZ_ROCKSDB_STATS"); env != nullptr && *env != '\0') {
+    o.statistics = rocksdb::CreateDBStatistics();
+    o.stats_dump_period_sec = 60;
+  }
   return o;
 }
 
@@ -73,6 +84,20 @@ rocksdb::ColumnFamilyOptions cf_options(std::string_view name) {
   }
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   o.write_buffer_size = 16 << 20;
+  // Compaction is what makes a large ledger cost more per event (docs/performance.md, "10M"): until
+  // level 1 outgrows its 256 MiB target, every level-0 to level-1 compaction of these families rewrites
+  // all of level 1, because each flushed file spans nearly the whole key space (ids and orders are only
+  // roughly ascending, accounts and targets are spread over it). Waiting for more level-0 files merges
+  // more new data per rewrite. The price is more level-0 files for a point lookup to check (bloom
+  // filters keep that cheap), so the families looked up on every event wait for 8 files, and the
+  // accounts family, read only when a journal bucket starts, for 16.
+  if (name == format::kCfIds || name == format::kCfEntities || name == format::kCfTargets) {
+    o.level0_file_num_compaction_trigger = 8;
+  } else if (name == format::kCfAccounts) {
+    o.level0_file_num_compaction_trigger = 16;
+    o.level0_slowdown_writes_trigger = 32;
+    o.level0_stop_writes_trigger = 48;
+  }
   // Point lookups of keys that were never written are the common case while appending.
   o.memtable_whole_key_filtering = true;
   o.memtable_prefix_bloom_size_ratio = 0.05;
@@ -197,6 +222,14 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& dir, Access acce
 
 Ledger::~Ledger() {
   if (db_) {
+    if (const auto stats = db_->GetOptions().statistics) {  // FZ_ROCKSDB_STATS (see db_options)
+      std::string out = "rocksdb statistics of " + dir_ + "\n" + stats->ToString();
+      for (auto* h : handles_) {
+        std::string cf;
+        if (db_->GetProperty(h, rocksdb::DB::Properties::kCFStatsNoFileHistogram, &cf)) out += cf;
+      }
+      std::fputs(out.c_str(), stderr);
+    }
     if (access_ == Access::kWrite) {  // a scratch ledger is deleted after the command
       // Leave the memtables in SST files so that readers do not replay a long WAL at open.
       rocksdb::FlushOptions fo;
