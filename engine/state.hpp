@@ -43,11 +43,7 @@ class EntityState {
   Table<Payout> payouts{'p'};
   Table<Plan> plans{'P'};
   Table<Application> applications{'A'};  // key: plan '\0' streamer
-  // Orders are read again when confirmed or refunded, days after they were paid: at the generator's
-  // 10M-event density (11,000 orders a day, confirmed 3 to 12 days after payment) that is 33,000 to
-  // 131,000 orders later. A cache of 2^18 entries (at most about 60 MB) keeps most of them in memory;
-  // with the default 2^16 nearly every confirmation read its order back from the table files.
-  Table<Order> orders{'o', 1 << 18};
+  Table<Order> orders{'o'};
   Table<Task> tasks{'t'};
 
   static std::string application_key(const std::string& plan, const std::string& streamer) {

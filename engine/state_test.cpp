@@ -186,10 +186,9 @@ TEST_CASE("a rejected event leaves no trace, even on an entity it touched earlie
   CHECK(st.orders.find("o1") == nullptr);
 }
 
-TEST_CASE("the committed cache of a table keeps the latest value of every entity across generations") {
-  // A cache of 4 entries (two generations of 2) in front of a real column family: after every batch,
-  // every entity reads back as last written, whether it is in the young generation, the old one or
-  // only in the table files, and a value in the old generation never hides a newer one.
+TEST_CASE("a table with a small committed cache reads every entity back as last written") {
+  // A cache of 4 entries in front of a real column family: after every batch, every entity reads back
+  // as last written, whether it is still cached or only in the table files.
   test::TempDir dir;
   auto ledger = Ledger::open(dir / "db", Ledger::Access::kWrite);
   REQUIRE(ledger.ok());

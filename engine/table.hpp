@@ -42,13 +42,13 @@ class Table {
     if (auto it = event_.find(id); it != event_.end()) return &it->second;
     if (auto it = batch_.find(id); it != batch_.end()) return &it->second;
     if (auto it = inflight_.find(id); it != inflight_.end()) return &it->second;
-    if (const std::optional<T>* c = cached(id)) return *c ? &**c : nullptr;
+    if (auto it = cache_.find(id); it != cache_.end()) return it->second ? &*it->second : nullptr;
     ++counters_.loads;
     std::optional<T> loaded = load(id);
     if (loaded) ++counters_.loads_found;
-    std::optional<T>& slot = cache_slot(id);
-    slot = std::move(loaded);
-    return slot ? &*slot : nullptr;
+    if (cache_.size() >= cache_limit_) cache_.clear();
+    auto [it, _] = cache_.emplace(id, std::move(loaded));
+    return it->second ? &*it->second : nullptr;
   }
 
   // Sets the entity's value as a change of the event being applied.
@@ -78,7 +78,10 @@ class Table {
   }
   // The batch in flight is durable.
   void committed() {
-    for (auto& [id, v] : inflight_) cache_slot(id) = std::move(v);
+    for (auto& [id, v] : inflight_) {
+      if (cache_.size() >= cache_limit_) cache_.clear();
+      cache_[id] = std::move(v);
+    }
     inflight_.clear();
   }
   // Nothing pending or in flight will be written.
@@ -90,8 +93,7 @@ class Table {
   // Forget the committed cache (the column family was rewritten underneath).
   void reset() {
     discard();
-    young_.clear();
-    old_.clear();
+    cache_.clear();
   }
   // The first read failure since the last call, if any ("" when none).
   std::string take_io_error() { return std::exchange(io_error_, std::string()); }
@@ -121,19 +123,6 @@ class Table {
   }
 
  private:
-  const std::optional<T>* cached(const std::string& id) const {
-    if (auto it = young_.find(id); it != young_.end()) return &it->second;
-    if (auto it = old_.find(id); it != old_.end()) return &it->second;
-    return nullptr;
-  }
-  std::optional<T>& cache_slot(const std::string& id) {
-    if (young_.size() >= cache_limit_ / 2 && !young_.contains(id)) {
-      old_ = std::move(young_);
-      young_.clear();
-    }
-    return young_[id];
-  }
-
   std::optional<T> load(const std::string& id) const {
     if (db_ == nullptr) return std::nullopt;
     std::string raw;
@@ -161,13 +150,7 @@ class Table {
   std::unordered_map<std::string, T> event_;
   std::unordered_map<std::string, T> batch_;
   std::unordered_map<std::string, T> inflight_;
-  // The committed cache (an entry without a value: the entity does not exist), in two generations: an
-  // entry goes into the young one; when that holds half the limit it becomes the old one, and the
-  // previous old one is dropped. Reads look in the young generation first, so a value in the old one
-  // that a newer write shadows is never seen. An entity read or written within the last limit / 2
-  // cache insertions is always found, and the cache never holds more than `cache_limit` entries.
-  std::unordered_map<std::string, std::optional<T>> young_;
-  std::unordered_map<std::string, std::optional<T>> old_;
+  std::unordered_map<std::string, std::optional<T>> cache_;
 };
 
 }  // namespace fz::engine

@@ -84,20 +84,6 @@ rocksdb::ColumnFamilyOptions cf_options(std::string_view name) {
   }
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   o.write_buffer_size = 16 << 20;
-  // Compaction is what makes a large ledger cost more per event (docs/performance.md, "10M"): until
-  // level 1 outgrows its 256 MiB target, every level-0 to level-1 compaction of these families rewrites
-  // all of level 1, because each flushed file spans nearly the whole key space (ids and orders are only
-  // roughly ascending, accounts and targets are spread over it). Waiting for more level-0 files merges
-  // more new data per rewrite. The price is more level-0 files for a point lookup to check (bloom
-  // filters keep that cheap), so the families looked up on every event wait for 8 files, and the
-  // accounts family, read only when a journal bucket starts, for 16.
-  if (name == format::kCfIds || name == format::kCfEntities || name == format::kCfTargets) {
-    o.level0_file_num_compaction_trigger = 8;
-  } else if (name == format::kCfAccounts) {
-    o.level0_file_num_compaction_trigger = 16;
-    o.level0_slowdown_writes_trigger = 32;
-    o.level0_stop_writes_trigger = 48;
-  }
   // Point lookups of keys that were never written are the common case while appending.
   o.memtable_whole_key_filtering = true;
   o.memtable_prefix_bloom_size_ratio = 0.05;
