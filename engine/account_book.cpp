@@ -91,8 +91,12 @@ std::optional<AccountSummary> AccountBook::load(const std::string& account) {
 }
 
 const AccountSummary* AccountBook::find(const std::string& account) {
+  ++counters_.finds;
   auto it = accounts_.find(account);
-  if (it == accounts_.end()) it = accounts_.emplace(account, load(account)).first;
+  if (it == accounts_.end()) {
+    ++counters_.loads;
+    it = accounts_.emplace(account, load(account)).first;
+  }
   return it->second ? &*it->second : nullptr;
 }
 
@@ -107,6 +111,7 @@ AccountBook::Bucket& AccountBook::journal_bucket(const std::string& account, std
   }
   b = Bucket{bucket, {}, false};
   if (db_ != nullptr) {
+    ++counters_.bucket_gets;
     // The bucket may have been started by an earlier batch (a batch boundary inside 4096 events).
     const rocksdb::Status s =
         db_->Get(rocksdb::ReadOptions(), cf_, pformat::journal_bucket_key(account, bucket), &b.value);
@@ -119,8 +124,12 @@ AccountBook::Bucket& AccountBook::journal_bucket(const std::string& account, std
 }
 
 void AccountBook::post(const Posting& p, std::uint16_t index) {
+  ++counters_.finds;
   auto it = accounts_.find(p.account);
-  if (it == accounts_.end()) it = accounts_.emplace(p.account, load(p.account)).first;
+  if (it == accounts_.end()) {
+    ++counters_.loads;
+    it = accounts_.emplace(p.account, load(p.account)).first;
+  }
   if (!it->second) it->second.emplace();
   it->second->add(p.available_at, p.amount_fen);  // the engine checked it fits before accepting the event
   dirty_[p.account].push_back(p.available_at);

@@ -60,6 +60,14 @@ class AccountBook {
   // The first read failure since the last call, if any ("" when none).
   std::string take_io_error() { return std::exchange(io_error_, std::string()); }
 
+  // Diagnostics: account reads and loads from the column family, journal bucket reads (RocksDB Gets).
+  struct Counters {
+    std::uint64_t finds = 0;
+    std::uint64_t loads = 0;
+    std::uint64_t bucket_gets = 0;
+  };
+  const Counters& counters() const { return counters_; }
+
  private:
   struct Bucket {
     std::uint64_t bucket = 0;
@@ -76,6 +84,7 @@ class AccountBook {
   rocksdb::DB* db_ = nullptr;
   rocksdb::ColumnFamilyHandle* cf_ = nullptr;
   std::string io_error_;
+  Counters counters_;
   std::unordered_map<std::string, std::optional<AccountSummary>> accounts_;
   std::unordered_map<std::string, Bucket> journal_;  // account -> its latest journal bucket
   // Pending changes of the current batch.

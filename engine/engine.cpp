@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdlib>
 
 #include "engine/facts.hpp"
 #include "engine/projection_format.hpp"
@@ -38,6 +39,33 @@ Engine::Engine(Ledger& ledger, Versions versions, Mode mode)
     init_error_ = head.message();
   }
   batch_head_ = inflight_head_ = committed_head_;
+}
+
+namespace {
+
+template <class T>
+void print_counters(const char* name, const Table<T>& t) {
+  const auto& c = t.counters();
+  fmt::print(stderr, "engine cache {:<13} finds {:>10}  loads {:>10} ({:.1f}% of finds, {} found)\n", name,
+             c.finds, c.loads, c.finds == 0 ? 0.0 : 100.0 * static_cast<double>(c.loads) / c.finds,
+             c.loads_found);
+}
+
+}  // namespace
+
+Engine::~Engine() {
+  if (const char* env = std::getenv("FZ_ENGINE_STATS"); env == nullptr || *env == '\0') return;
+  print_counters("agencies", state_.agencies);
+  print_counters("streamers", state_.streamers);
+  print_counters("payouts", state_.payouts);
+  print_counters("plans", state_.plans);
+  print_counters("applications", state_.applications);
+  print_counters("orders", state_.orders);
+  print_counters("tasks", state_.tasks);
+  print_counters("targets", targets_);
+  const auto& a = accounts_.counters();
+  fmt::print(stderr, "engine cache {:<13} finds {:>10}  loads {:>10}, journal bucket gets {}\n", "accounts",
+             a.finds, a.loads, a.bucket_gets);
 }
 
 Result<std::unique_ptr<Engine>> Engine::for_append(Ledger& ledger) {

@@ -54,6 +54,8 @@ class Engine final : public Projector {
   // rewritten), evaluating events with `versions` (every ruleset version in the log).
   // projection_head() tells which events the stored projection reflects.
   Engine(Ledger& ledger, Versions versions, Mode mode = Mode::kAppend);
+  // With FZ_ENGINE_STATS set in the environment, prints the caches' read counters to stderr.
+  ~Engine() override;
   // An engine that knows no ruleset version: only preconditions and adjustments (tests, tools).
   explicit Engine(Ledger& ledger) : Engine(ledger, Versions{}, Mode::kAppend) {}
   // For appends: the versions are read from `ledger` itself.

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -37,11 +38,14 @@ class Table {
 
   // The entity's current value, or nullptr. The pointer is valid until the next call on this table.
   const T* find(const std::string& id) {
+    ++counters_.finds;
     if (auto it = event_.find(id); it != event_.end()) return &it->second;
     if (auto it = batch_.find(id); it != batch_.end()) return &it->second;
     if (auto it = inflight_.find(id); it != inflight_.end()) return &it->second;
     if (auto it = cache_.find(id); it != cache_.end()) return it->second ? &*it->second : nullptr;
+    ++counters_.loads;
     std::optional<T> loaded = load(id);
+    if (loaded) ++counters_.loads_found;
     if (cache_.size() >= cache_limit_) cache_.clear();
     auto [it, _] = cache_.emplace(id, std::move(loaded));
     return it->second ? &*it->second : nullptr;
@@ -94,6 +98,14 @@ class Table {
   // The first read failure since the last call, if any ("" when none).
   std::string take_io_error() { return std::exchange(io_error_, std::string()); }
 
+  // How many reads the table answered and how many of them went to the column family (diagnostics).
+  struct Counters {
+    std::uint64_t finds = 0;        // find() calls
+    std::uint64_t loads = 0;        // of which not in memory: a RocksDB Get
+    std::uint64_t loads_found = 0;  // of which the entity exists (the others: a new id)
+  };
+  const Counters& counters() const { return counters_; }
+
   // Every committed entity, for verify; calls fn(id, value).
   template <class F>
   Status for_each(F fn) const {
@@ -134,6 +146,7 @@ class Table {
   rocksdb::DB* db_ = nullptr;
   rocksdb::ColumnFamilyHandle* cf_ = nullptr;
   mutable std::string io_error_;
+  Counters counters_;
   std::unordered_map<std::string, T> event_;
   std::unordered_map<std::string, T> batch_;
   std::unordered_map<std::string, T> inflight_;
