@@ -1,7 +1,6 @@
 #include "store/ledger.hpp"
 
 #include <fcntl.h>
-#include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/listener.h>
 #include <rocksdb/perf_level.h>
@@ -80,21 +79,9 @@ rocksdb::Options db_options() {
   return o;
 }
 
-// The block cache every column family of one open ledger shares. Index and filter blocks live in it
-// too, so the memory for reading table files is bounded by this figure whatever the ledger's size
-// (RocksDB otherwise keeps each open file's index and filter outside any cache: tens of MB at 10M
-// events, growing with the history). Level-0 files' index and filter stay pinned: every lookup
-// checks them.
-constexpr std::size_t kBlockCacheBytes = std::size_t{64} << 20;
-
-// `cache`: the ledger's block cache.
-rocksdb::ColumnFamilyOptions cf_options(std::string_view name, const std::shared_ptr<rocksdb::Cache>& cache) {
+rocksdb::ColumnFamilyOptions cf_options(std::string_view name) {
   rocksdb::ColumnFamilyOptions o;
   rocksdb::BlockBasedTableOptions t;
-  t.block_cache = cache;
-  t.cache_index_and_filter_blocks = true;
-  t.cache_index_and_filter_blocks_with_high_priority = true;
-  t.pin_l0_filter_and_index_blocks_in_cache = true;
   if (name == format::kCfIds || name == format::kCfEntities || name == format::kCfAccounts ||
       name == format::kCfTargets) {
     // Point lookups on every append (is this id, order, account new?): a bloom filter keeps the misses
@@ -212,9 +199,8 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& dir, Access acce
     }
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(kBlockCacheBytes);
-  cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options("", cache));
-  for (auto name : kCfNames) cfs.emplace_back(std::string(name), cf_options(name, cache));
+  cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options(""));
+  for (auto name : kCfNames) cfs.emplace_back(std::string(name), cf_options(name));
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Options opts = db_options();
