@@ -214,6 +214,9 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& dir, Access acce
     // table file now (not on first use) keeps each readable through its descriptor for as long as
     // this reader lives, whatever the writer deletes afterwards.
     opts.max_open_files = -1;
+    // Opening them all reads every file's index and filter, tens of ms at 10M events; one opening
+    // thread per core, at most 4 (10M ledger, 164 files, 2 cores: 66 ms median with one, 57 with two).
+    opts.max_file_opening_threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
     s = open_read_only(opts, dir, cfs, &handles, &raw);
   }
   if (!s.ok()) return make_error(fmt::format("cannot open ledger {}: {}", dir, s.ToString()));
