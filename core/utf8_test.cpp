@@ -14,6 +14,13 @@ TEST_CASE("utf8: the length of each well-formed character, 1 to 4 bytes") {
   CHECK(utf8_char_length(s, 1) == 2);
   CHECK(utf8_char_length(s, 3) == 3);
   CHECK(utf8_char_length(s, 6) == 4);
+  // The decoded code points (the rules reader and the diagnostics judge characters by them).
+  CHECK(fz::utf8_char_at(s, 0).code_point == U'a');
+  CHECK(fz::utf8_char_at(s, 1).code_point == 0xe9);
+  CHECK(fz::utf8_char_at(s, 3).code_point == 0x5206);
+  CHECK(fz::utf8_char_at(s, 6).code_point == 0x1f4b0);
+  CHECK(fz::utf8_char_at("\xe2\x80\xae", 0).code_point == 0x202e);
+  CHECK(fz::utf8_char_at("\xc2\x9b", 0).code_point == 0x9b);
   CHECK(first_invalid_utf8(s) == std::string::npos);
   CHECK(first_invalid_utf8("") == std::string::npos);
   // The edges of the code space: U+0080, U+07FF, U+0800, U+FFFF, U+10000, U+10FFFF.

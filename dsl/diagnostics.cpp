@@ -39,13 +39,13 @@ bool is_hidden_format_char(char32_t cp) {
 Shown shown_char(std::string_view text, std::size_t at) {
   static constexpr char kHex[] = "0123456789abcdef";
   const auto c = static_cast<unsigned char>(text[at]);
-  const std::size_t len = utf8_char_length(text, at);
+  const Utf8Char ch = utf8_char_at(text, at);
+  const std::size_t len = ch.bytes;
   if (c == '\n') return {1, "\\n"};
   if (c == '\r') return {1, "\\r"};
   if (len == 0 || (c < 0x20 && c != '\t') || c == 0x7f) return {1, {'\\', 'x', kHex[c >> 4], kHex[c & 15]}};
   if (len == 1) return {1, {}};
-  char32_t cp = c & (0x7f >> len);
-  for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[at + k]) & 0x3f);
+  const char32_t cp = ch.code_point;
   if (is_hidden_format_char(cp)) return {len, fmt::format("\\u{:04x}", static_cast<std::uint32_t>(cp))};
   return {len, {}, display_columns(cp)};
 }

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/utf8.hpp"  // utf8_char_length, used with the diagnostics
+#include "core/utf8.hpp"  // utf8_char_at, used with the diagnostics
 
 namespace fz::dsl {
 

@@ -20,17 +20,12 @@ std::string counted(std::size_t n, std::string_view noun) {
   return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
 }
 
-// Why the valid UTF-8 character `ch` may not appear anywhere in a rules file, or "" when it may.
+// Why the character `cp` may not appear anywhere in a rules file, or "" when it may.
 // Control characters (other than the whitespace tab, LF, VT, FF and CR) and bidirectional controls are
 // refused in comments and strings too: the first can rewrite the terminal of whoever prints a comment or a
 // `require` message (ESC [2J clears it), the second make an editor show the text in another order than the
 // parser reads it ("Trojan Source", CVE-2021-42574). A string needs neither: a newline is written \n.
-std::string unwanted_char(std::string_view ch) {
-  char32_t cp = static_cast<unsigned char>(ch[0]);
-  if (ch.size() > 1) {
-    cp &= 0x7fu >> ch.size();
-    for (std::size_t k = 1; k < ch.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(ch[k]) & 0x3fu);
-  }
+std::string unwanted_char(char32_t cp) {
   const auto code = static_cast<std::uint32_t>(cp);
   if ((cp < 0x20 && (cp < '\t' || cp > '\r')) || (cp >= 0x7f && cp < 0xa0)) {
     return fmt::format(
@@ -78,16 +73,16 @@ bool check_text(std::string_view source, Diagnostics* diags) {
       diags->error(at, "carriage return without line feed; end lines with LF or CRLF");
       return false;
     }
-    const std::size_t len = utf8_char_length(source, at);
-    if (len == 0) {
+    const Utf8Char ch = utf8_char_at(source, at);
+    if (ch.bytes == 0) {
       diags->error(at, fmt::format("invalid UTF-8 at byte offset {}; rules files are plain UTF-8 text", at));
       return false;
     }
-    if (const std::string why = unwanted_char(source.substr(at, len)); !why.empty()) {
+    if (const std::string why = unwanted_char(ch.code_point); !why.empty()) {
       diags->error(at, why);
       return false;
     }
-    at += len;
+    at += ch.bytes;
   }
   return true;
 }
