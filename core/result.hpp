@@ -1,7 +1,11 @@
 // fz::Result<T> and fz::Status: the outcome of anything that can fail on user input or I/O.
 //
-// A Result holds either a value or an Error (a message written for the person who will read it).
-// Both types are [[nodiscard]]: ignoring a failure is a compile error under -Werror.
+// A Result holds either a value or an Error (a message written for the person who will read it, and a
+// kind, in the spirit of LevelDB's Status codes). The kind decides what a caller may do next: a
+// rejected input (kInvalid) is reported and the next input is tried; corruption and I/O errors mean the
+// ledger or the disk cannot be trusted for this command, so the command stops at the first one, writes
+// nothing partial and exits 1. Both types are [[nodiscard]]: ignoring a failure is a compile error under
+// -Werror.
 // Plain values, no exceptions; not thread-safe beyond what the contained types are.
 #pragma once
 
@@ -12,12 +16,27 @@
 
 namespace fz {
 
+enum class ErrorKind : unsigned char {
+  kInvalid,     // the input (an event, a rules file, an argument) is refused; nothing else is wrong
+  kCorruption,  // stored data failed a check (checksum, hash chain, a malformed record, a missing file)
+  kIO,          // the operating system failed a read or write (a full disk, EIO, a vanished file)
+};
+
 struct Error {
   std::string message;
+  ErrorKind kind = ErrorKind::kInvalid;
+  // Corruption and I/O errors stop the command; a rejected input does not.
+  bool fatal() const { return kind != ErrorKind::kInvalid; }
 };
 
 inline Error make_error(std::string message) {
-  return Error{std::move(message)};
+  return Error{std::move(message), ErrorKind::kInvalid};
+}
+inline Error make_io_error(std::string message) {
+  return Error{std::move(message), ErrorKind::kIO};
+}
+inline Error make_corruption_error(std::string message) {
+  return Error{std::move(message), ErrorKind::kCorruption};
 }
 
 template <class T>
@@ -59,16 +78,20 @@ class [[nodiscard]] Result {
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(Error error) : error_(std::move(error.message)), failed_(true) {}  // NOLINT: implicit by design
+  Status(Error error)  // NOLINT: implicit by design
+      : error_(std::move(error.message)), kind_(error.kind), failed_(true) {}
   static Status Ok() { return Status(); }
 
   bool ok() const { return !failed_; }
   explicit operator bool() const { return ok(); }
   const std::string& message() const { return error_; }
-  Error error() const { return Error{error_}; }
+  ErrorKind kind() const { return kind_; }
+  bool fatal() const { return failed_ && kind_ != ErrorKind::kInvalid; }
+  Error error() const { return Error{error_, kind_}; }
 
  private:
   std::string error_;
+  ErrorKind kind_ = ErrorKind::kInvalid;
   bool failed_ = false;
 };
 

@@ -157,8 +157,9 @@ TimeUs settlement_day_after(TimeUs t_us, int day, OffsetSec offset) {
     ++year;
   }
   TimeUs out = 0;
-  // Year 9999 December has no following month; saturate at the last representable instant.
-  if (!civil_to_us(year, month, day, 0, 0, 0, 0, offset, &out)) return t_us;
+  // Year 9999 December has no following month: an instant past every supported time, which callers
+  // refuse (in_supported_range), never the input itself.
+  if (!civil_to_us(year, month, day, 0, 0, 0, 0, offset, &out)) return INT64_MAX;
   return out;
 }
 

@@ -44,7 +44,8 @@ std::string format_offset(OffsetSec offset);  // "+08:00"
 // Calendar helpers in a fixed offset.
 TimeUs local_midnight_at_or_before(TimeUs t_us, OffsetSec offset);
 TimeUs next_midnight(TimeUs t_us, OffsetSec offset);  // first local midnight strictly after t
-// Local midnight of `day` (1-28) of the month after t's local month.
+// Local midnight of `day` (1-28) of the month after t's local month; INT64_MAX (outside the supported
+// range) when that month is past year 9999.
 TimeUs settlement_day_after(TimeUs t_us, int day, OffsetSec offset);
 std::string month_of(TimeUs t_us, OffsetSec offset);  // "2026-10"
 // [start, end) of a "YYYY-MM" month in the given offset.

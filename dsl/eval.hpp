@@ -40,6 +40,12 @@ class Facts {
   virtual Fen balance(std::string_view account) const = 0;
   // Sum of the postings to `account` before this event whose available-from time is <= at_us.
   virtual Fen available(std::string_view account, TimeUs at_us) const = 0;
+  // The account's availability schedule after `after_us`: (available-from, sum of the postings before
+  // this event that become available then), ascending by time, every entry later than after_us.
+  // With available() this gives SPEC 5's available(account): the least available balance at any
+  // moment from the event's time on.
+  virtual void schedule_after(std::string_view account, TimeUs after_us,
+                              std::vector<std::pair<TimeUs, Fen>>* out) const = 0;
   // The allocation last stored for target `key` (empty if none).
   virtual Allocation previous_allocation(std::string_view key) const = 0;
 };

@@ -116,7 +116,19 @@ bool Machine::fail(std::string message) {
   return false;
 }
 
+// Every computed time must lie in SPEC 7's range (settlement(t), t + 99999999d, ...): outside it is an
+// evaluation error naming the expression, never a clamped or wrapped time.
 bool Machine::eval(std::int32_t n, Value* out) {
+  if (!eval_node(n, out)) return false;
+  if (out->type == Type::kTime && !in_supported_range(out->i)) {
+    const Node& node = program_.nodes[static_cast<std::size_t>(n)];
+    return fail(fmt::format("{} is outside the supported times ({})", node.label.empty() ? "a time" : node.label,
+                            kSupportedRange));
+  }
+  return true;
+}
+
+bool Machine::eval_node(std::int32_t n, Value* out) {
   const Node& node = program_.nodes[static_cast<std::size_t>(n)];
   switch (node.op) {
     case Op::kConst:
@@ -328,16 +340,69 @@ bool Machine::eval_compare(const Node& node, const Value& a, const Value& b, Val
 
 bool Machine::sum_postings(const std::string& account, bool only_available, Fen* out) {
   if (facts_ == nullptr) return fail("balance() needs an event");
-  Fen total = only_available ? facts_->available(account, event_->at_us) : facts_->balance(account);
+  if (only_available) return least_available(account, out);
+  Fen total = facts_->balance(account);
   if (overlay_ != nullptr) {
     for (const RulePosting& p : *overlay_) {
-      if (p.account != account || (only_available && p.available_from_us > event_->at_us)) continue;
+      if (p.account != account) continue;
       auto sum = add_fen(total, p.amount_fen);
       if (!sum) return fail("overflow in the balance of " + account);
       total = *sum;
     }
   }
   *out = total;
+  return true;
+}
+
+// SPEC 5: available(account) is what can be spent at the event's time without the account ever going
+// below zero later: the least, over every moment t >= the event's `at`, of the sum of the account's
+// postings so far (earlier events, and this event's postings made before this statement) whose
+// availability is <= t. The balance only changes at the schedule's entries, so the least is taken over
+// the event's time and each later entry, summing all the entries of one instant before comparing.
+// Exact: 128-bit running sums, and a least value outside 64 bits is an overflow error.
+bool Machine::least_available(const std::string& account, Fen* out) {
+  const TimeUs at_us = event_->at_us;
+  Int128 running = facts_->available(account, at_us);
+  std::vector<std::pair<TimeUs, Fen>> later;
+  facts_->schedule_after(account, at_us, &later);
+  if (overlay_ != nullptr) {
+    for (const RulePosting& p : *overlay_) {
+      if (p.account != account) continue;
+      if (p.available_from_us <= at_us) {
+        running += p.amount_fen;
+      } else {
+        later.emplace_back(p.available_from_us, p.amount_fen);
+      }
+    }
+    std::stable_sort(later.begin(), later.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
+  const Int128 now = running;
+  Int128 least = running;
+  TimeUs least_from = at_us;
+  for (std::size_t i = 0; i < later.size();) {
+    const TimeUs t = later[i].first;
+    for (; i < later.size() && later[i].first == t; ++i) running += later[i].second;
+    if (running < least) {
+      least = running;
+      least_from = t;
+    }
+  }
+  if (!fits_int64(least) || !fits_int64(now)) return fail("overflow in the available balance of " + account);
+  *out = static_cast<Fen>(least);
+  if (trace_ != nullptr && !rendering_) {
+    if (least == now) {
+      trace_->line(trace_depth_, fmt::format("available({}) = {}: available at {} and never less later",
+                                             account, format_money(*out), format_time(at_us, offset())));
+    } else {
+      trace_->line(trace_depth_,
+                   fmt::format("available({}) = {}: {} available at {}, but only {} from {} on (later "
+                               "postings already counted: spending more would overdraw the account then)",
+                               account, format_money(*out), format_money(static_cast<Fen>(now)),
+                               format_time(at_us, offset()), format_money(*out),
+                               format_time(least_from, offset())));
+    }
+  }
   return true;
 }
 

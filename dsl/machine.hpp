@@ -48,6 +48,8 @@ class Machine {
   bool eval_account(const Node& node, Value* out);
   bool eval_table(const Node& node, Value* out);
   bool sum_postings(const std::string& account, bool only_available, Fen* out);
+  bool least_available(const std::string& account, Fen* out);
+  bool eval_node(std::int32_t n, Value* out);
 
   const Program& program_;
   const RulesetInfo& info_;

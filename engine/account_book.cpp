@@ -8,6 +8,7 @@
 
 #include "core/rational.hpp"
 #include "engine/projection_format.hpp"
+#include "store/ledger.hpp"
 
 namespace fz::engine {
 namespace {
@@ -23,10 +24,10 @@ Result<std::optional<AccountSummary>> load_account(rocksdb::DB* db, rocksdb::Col
   std::string raw;
   const rocksdb::Status s = db->Get(rocksdb::ReadOptions(), cf, pformat::summary_key(account), &raw);
   if (s.IsNotFound()) return std::optional<AccountSummary>();
-  if (!s.ok()) return make_error(fmt::format("cannot read the balance of {}: {}", account, s.ToString()));
+  if (!s.ok()) return rocks_error(s, fmt::format("cannot read the balance of {}", account));
   AccountSummary summary;
   if (!decode_fen_value(raw, &summary.total_fen)) {
-    return make_error(fmt::format("balance of {} is malformed; run 'fenzhang verify'", account));
+    return make_corruption_error(fmt::format("balance of {} is malformed; run 'fenzhang verify'", account));
   }
   const std::string prefix = pformat::schedule_prefix(account);
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf));
@@ -36,7 +37,7 @@ Result<std::optional<AccountSummary>> load_account(rocksdb::DB* db, rocksdb::Col
     Fen amount = 0;
     if (!pformat::parse_time_key(view(it->key()).substr(prefix.size()), &at) ||
         !decode_fen_value(view(it->value()), &amount)) {
-      return make_error(
+      return make_corruption_error(
           fmt::format("availability schedule of {} is malformed; run 'fenzhang verify'", account));
     }
     summary.schedule.emplace_hint(summary.schedule.end(), at, amount);
@@ -44,10 +45,10 @@ Result<std::optional<AccountSummary>> load_account(rocksdb::DB* db, rocksdb::Col
     sum += amount;
   }
   if (!it->status().ok()) {
-    return make_error(fmt::format("cannot read the schedule of {}: {}", account, it->status().ToString()));
+    return rocks_error(it->status(), fmt::format("cannot read the schedule of {}", account));
   }
   if (sum != summary.total_fen) {
-    return make_error(
+    return make_corruption_error(
         fmt::format("the availability schedule of {} does not sum to its balance; run "
                     "'fenzhang verify'",
                     account));
@@ -65,12 +66,12 @@ Status for_each_journal_entry(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, 
     if (!format::parse_seq_key(view(it->key()).substr(prefix.size()), &bucket) ||
         bucket > UINT64_MAX / pformat::kJournalBucketSeqs ||
         !decode_journal_bucket(view(it->value()), bucket * pformat::kJournalBucketSeqs, &entries)) {
-      return make_error(fmt::format("journal index of {} is malformed; run 'fenzhang verify'", account));
+      return make_corruption_error(fmt::format("journal index of {} is malformed; run 'fenzhang verify'", account));
     }
     for (const JournalEntry& e : entries) FZ_TRY(fn(e));
   }
   if (!it->status().ok()) {
-    return make_error(fmt::format("cannot read the journal of {}: {}", account, it->status().ToString()));
+    return rocks_error(it->status(), fmt::format("cannot read the journal of {}", account));
   }
   return Status::Ok();
 }

@@ -115,9 +115,10 @@ Status Engine::run_rules(const Event& e, std::uint64_t seq, std::vector<Posting>
   options.enforce_requires = mode_ == Mode::kAppend;
   options.trace = trace_;
   dsl::EvalResult r = dsl::evaluate(v->rules, e, facts, options);
-  if (std::string io = state_.take_io_error(); !io.empty()) return make_error(io);
-  if (std::string io = accounts_.take_io_error(); !io.empty()) return make_error(io);
-  if (std::string io = targets_.take_io_error(); !io.empty()) return make_error(io);
+  // An unreadable projection is never the event's fault: the append stops (Error::fatal).
+  if (std::string io = state_.take_io_error(); !io.empty()) return make_io_error(io);
+  if (std::string io = accounts_.take_io_error(); !io.empty()) return make_io_error(io);
+  if (std::string io = targets_.take_io_error(); !io.empty()) return make_io_error(io);
   for (const dsl::EvalFailure& f : r.would_fail) note_issue(seq, e, f.text());
   if (!r.ok) {
     if (mode_ == Mode::kAppend) return make_error(r.failure.text());
@@ -175,7 +176,7 @@ Status Engine::check_overflow(const std::vector<Posting>& postings) {
     for (std::size_t j = 0; j < i && first; ++j) first = postings[j].account != account;
     if (!first) continue;
     const AccountSummary* cur = accounts_.find(account);
-    if (std::string io = accounts_.take_io_error(); !io.empty()) return make_error(io);
+    if (std::string io = accounts_.take_io_error(); !io.empty()) return make_io_error(io);
     Int128 total = cur != nullptr ? cur->total_fen : 0;
     Int128 bound = cur != nullptr ? cur->magnitude : 0;
     for (std::size_t j = i; j < postings.size(); ++j) {
@@ -205,7 +206,7 @@ Status Engine::apply(const Event& e, std::uint64_t seq) {
   Status st = state_.check_and_apply(e);
   if (st.ok()) last_terms_time_ = state_.terms_time(e);
   if (st.ok()) {
-    if (std::string io = state_.take_io_error(); !io.empty()) st = make_error(io);
+    if (std::string io = state_.take_io_error(); !io.empty()) st = make_io_error(io);
   }
   std::vector<Posting> postings;
   if (st.ok()) st = post(e, seq, &postings);

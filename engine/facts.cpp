@@ -266,6 +266,14 @@ Fen EventFacts::available(std::string_view account, TimeUs at_us) const {
   return s != nullptr ? s->available_at(at_us) : 0;
 }
 
+void EventFacts::schedule_after(std::string_view account, TimeUs after_us,
+                                std::vector<std::pair<TimeUs, Fen>>* out) const {
+  out->clear();
+  const AccountSummary* s = accounts_.find(std::string(account));
+  if (s == nullptr) return;
+  for (auto it = s->schedule.upper_bound(after_us); it != s->schedule.end(); ++it) out->push_back(*it);
+}
+
 dsl::Allocation EventFacts::previous_allocation(std::string_view key) const {
   const Allocation* a = targets_.find(std::string(key));
   return a != nullptr ? a->parts : dsl::Allocation{};

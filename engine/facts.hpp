@@ -35,6 +35,8 @@ class EventFacts final : public dsl::Facts {
   bool entity_field(dsl::EntityKind kind, int field, FieldValue* out) const override;
   Fen balance(std::string_view account) const override;
   Fen available(std::string_view account, TimeUs at_us) const override;
+  void schedule_after(std::string_view account, TimeUs after_us,
+                      std::vector<std::pair<TimeUs, Fen>>* out) const override;
   dsl::Allocation previous_allocation(std::string_view key) const override;
 
  private:

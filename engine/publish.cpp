@@ -24,7 +24,7 @@ Event published_event(const dsl::RulesetInfo& info, const std::string& source, c
 }  // namespace
 
 Result<PublishReport> publish_rules(Ledger& ledger, const std::string& source, const std::string& filename,
-                                    TimeUs now_us, std::string* diagnostics) {
+                                    TimeUs now_us, std::string* diagnostics, const PublishOptions& options) {
   if (source.size() > dsl::kMaxRulesFileBytes) {
     return make_error(fmt::format("{}: {} bytes; a rules file has at most {}", filename, source.size(),
                                   dsl::kMaxRulesFileBytes));
@@ -67,6 +67,21 @@ Result<PublishReport> publish_rules(Ledger& ledger, const std::string& source, c
   }
 
   const std::uint64_t before = ledger.head_seq();
+  if (before > 0) {
+    // The recomputation first, on the side: nothing is written if it fails (unless forced).
+    auto preview = what_if(ledger, {RulesFile{filename, source}}, now_us, diagnostics);
+    if (!preview) return preview.error();
+    for (WhatIfRow& row : preview->rows) {
+      if (row.total_fen != row.whatif_total_fen || row.available_fen != row.whatif_available_fen)
+        report.differences.push_back(std::move(row));
+    }
+    report.issues = std::move(preview->issues);
+    report.issue_count = preview->issue_count;
+    report.refused = report.issue_count > 0 && !options.force;
+  }
+  if (options.dry_run || report.refused) return report;
+  // Readers answer from the state before this version until the recomputation is done.
+  if (before > 0) FZ_TRY(ledger.create_reader_snapshot());
   Appender appender(ledger, eng->get());
   std::string reason;
   if (appender.stage(published_event(info, source, report.sha256, now_us), &reason) !=
@@ -75,6 +90,7 @@ Result<PublishReport> publish_rules(Ledger& ledger, const std::string& source, c
   }
   FZ_TRY(appender.commit());
   report.seq = ledger.head_seq();
+  report.written = true;
   if (before == 0) return report;
 
   // The new version may govern events already in the log: recompute so that the projection equals a
@@ -86,6 +102,7 @@ Result<PublishReport> publish_rules(Ledger& ledger, const std::string& source, c
   }
   report.issues = std::move(rebuilt->issues);
   report.issue_count = rebuilt->issue_count;
+  FZ_TRY(ledger.remove_reader_snapshot());
   return report;
 }
 

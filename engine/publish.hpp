@@ -3,6 +3,10 @@
 // version governs events already in the log, recomputes the projection so that it equals a replay of
 // the log. The same name+version with the same text is a duplicate (nothing written); with other text a
 // conflict; a ledger holds versions of one ruleset name only.
+//
+// Before anything is written, the recomputation is evaluated on the side (as `replay --rules` does): the
+// per-account differences and what would now fail. An evaluation error or a failing `require` there
+// refuses the publish (nothing written; SPEC 8) unless `force`; `dry_run` only reports.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +15,7 @@
 
 #include "core/result.hpp"
 #include "engine/engine.hpp"
+#include "engine/whatif.hpp"
 #include "store/ledger.hpp"
 
 namespace fz::engine {
@@ -26,10 +31,18 @@ struct PublishReport {
   std::uint64_t reevaluated = 0;    // earlier events now governed by this version
   std::vector<ReplayIssue> issues;  // what append would now refuse
   std::uint64_t issue_count = 0;
+  std::vector<WhatIfRow> differences;  // accounts whose total or available balance the version changes
+  bool written = false;                // false: a dry run, a duplicate, or refused
+  bool refused = false;                // the recomputation fails and --force was not given
+};
+
+struct PublishOptions {
+  bool dry_run = false;
+  bool force = false;
 };
 
 // `diagnostics` receives the checker's messages when the file does not check clean.
 Result<PublishReport> publish_rules(Ledger& ledger, const std::string& source, const std::string& filename,
-                                    TimeUs now_us, std::string* diagnostics);
+                                    TimeUs now_us, std::string* diagnostics, const PublishOptions& options = {});
 
 }  // namespace fz::engine

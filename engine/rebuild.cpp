@@ -49,6 +49,8 @@ bool is_projection_meta(std::string_view key) {
 Result<RebuildReport> rebuild_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
                                          const std::function<void(std::uint64_t)>& progress,
                                          const std::vector<PublishedVersion>* extra, Engine::Mode mode) {
+  // Rebuilding in place: readers answer from a snapshot of the state before it until it is done.
+  if (&source == &target) FZ_TRY(target.create_reader_snapshot());
   {
     rocksdb::WriteBatch clear;
     const std::string end(16, '\xff');
@@ -72,7 +74,10 @@ Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, 
   Engine engine(target, std::move(*versions), mode);
   RebuildReport report;
   report.events = engine.projection_head();
-  if (report.events >= until_seq) return report;
+  if (report.events >= until_seq) {
+    if (&source == &target && report.events == source.head_seq()) FZ_TRY(target.remove_reader_snapshot());
+    return report;
+  }
   // One batch is written on a worker thread while the engine evaluates the next (at most one in flight).
   rocksdb::WriteBatch batch, writing;
   std::future<Status> inflight;
@@ -111,6 +116,8 @@ Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, 
   // Never leave a write running past this function: it uses `writing` and the target.
   if (Status w = wait(); scanned.ok()) scanned = w;
   FZ_TRY(scanned);
+  // The projection covers the log again: readers no longer need the snapshot.
+  if (&source == &target && report.events == source.head_seq()) FZ_TRY(target.remove_reader_snapshot());
   report.issues = engine.issues();
   report.issue_count = engine.issue_count();
   report.governed = engine.governed();

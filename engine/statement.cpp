@@ -81,6 +81,10 @@ Result<Statement> statement(const Ledger& ledger, const std::string& party, cons
   st.from_us = range->first;
   st.to_us = range->second;
   st.settlement_day = settlement_day_after(st.from_us, settlement_day, st.timezone);
+  if (!in_supported_range(st.settlement_day)) {
+    return make_error(fmt::format("month {} has no settlement day within the supported times ({})", month,
+                                  kSupportedRange));
+  }
 
   JournalFilter f;
   f.account_pattern = "@" + party + ":*";

@@ -18,6 +18,15 @@ Disposition Appender::stage(Event event, std::string* reason) {
 }
 
 Disposition Appender::stage_encoded(const Event& event, std::string record, std::string* reason) {
+  if (failure_) {
+    *reason = failure_->message;
+    return Disposition::kFailed;
+  }
+  auto fatal = [&](Error e) {
+    *reason = e.message;
+    failure_ = std::move(e);
+    return Disposition::kFailed;
+  };
   // Same id earlier in this batch, or in the batch being written?
   for (const auto* ids : {&staged_ids_, &inflight_.staged_ids}) {
     if (auto it = ids->find(event.id); it != ids->end()) {
@@ -30,6 +39,7 @@ Disposition Appender::stage_encoded(const Event& event, std::string record, std:
   // Same id in the log?
   auto seq = ledger_.seq_of(event.id);
   if (!seq) {
+    if (seq.error().fatal()) return fatal(seq.error());
     *reason = seq.message();
     return Disposition::kRejected;
   }
@@ -37,10 +47,10 @@ Disposition Appender::stage_encoded(const Event& event, std::string record, std:
     auto raw = ledger_.raw_event(**seq);
     std::string_view stored;
     format::Hash ignored{};
-    if (!raw || !raw->has_value() || !split_stored_value(**raw, &stored, &ignored)) {
-      *reason = fmt::format("id {} is indexed at seq {} but that event cannot be read; run 'fenzhang verify'",
-                            event.id, **seq);
-      return Disposition::kRejected;
+    if (!raw) return fatal(raw.error());
+    if (!raw->has_value() || !split_stored_value(**raw, &stored, &ignored)) {
+      return fatal(make_corruption_error(fmt::format(
+          "id {} is indexed at seq {} but that event cannot be read; run 'fenzhang verify'", event.id, **seq)));
     }
     if (stored == record) return Disposition::kDuplicate;
     *reason = fmt::format("conflict: id {} already holds a different event (seq {})", event.id, **seq);
@@ -49,6 +59,7 @@ Disposition Appender::stage_encoded(const Event& event, std::string record, std:
   const std::uint64_t next = head_seq_ + 1;
   if (projector_ != nullptr) {
     if (Status s = projector_->apply(event, next); !s.ok()) {
+      if (s.fatal()) return fatal(s.error());
       *reason = s.message();
       return Disposition::kRejected;
     }

@@ -20,6 +20,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <future>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -46,7 +47,9 @@ class Projector {
   virtual void discard() = 0;
 };
 
-enum class Disposition { kAppended, kDuplicate, kRejected };
+// kFailed: the ledger could not be read (an I/O error, corruption): not the event's fault. Nothing more
+// may be staged; failure() says what happened and the caller stops without committing what is staged.
+enum class Disposition { kAppended, kDuplicate, kRejected, kFailed };
 
 class Appender {
  public:
@@ -68,6 +71,8 @@ class Appender {
   [[nodiscard]] Status discard();
 
   std::size_t staged() const { return staged_.size(); }
+  // Set once stage() returned kFailed.
+  const std::optional<Error>& failure() const { return failure_; }
   std::uint64_t staged_head_seq() const { return head_seq_; }
   // Events written and acknowledged by this Appender so far.
   std::uint64_t durable_events() const { return durable_events_; }
@@ -98,6 +103,7 @@ class Appender {
   rocksdb::WriteBatch batch_;
   Inflight inflight_;
   std::uint64_t durable_events_ = 0;
+  std::optional<Error> failure_;
 };
 
 }  // namespace fz

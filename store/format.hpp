@@ -49,6 +49,21 @@ inline constexpr std::string_view kCfTargets = "targets";
 // meta keys
 inline constexpr std::string_view kMetaFormat = "format";  // value: "fenzhang-ledger-1"
 inline constexpr std::string_view kMetaFormatValue = "fenzhang-ledger-1";
+// Present (value "1") once the ledger keeps a head witness file: from then on a missing witness file is
+// an error, not a ledger from before witnesses.
+inline constexpr std::string_view kMetaWitness = "witness";
+
+// Files beside RocksDB's in the ledger directory.
+inline constexpr std::string_view kLockFile = "fenzhang.lock";  // the writer's flock; holds its pid
+// The head witness (store/head_witness.hpp): two 64-byte slots.
+inline constexpr std::string_view kWitnessFile = "fenzhang.head";
+inline constexpr std::string_view kWitnessMagic = "FZHEAD01";
+inline constexpr std::size_t kWitnessSlotBytes = 64;
+// Present while a writer creates a new ledger; a directory holding it (and no acknowledged event) is
+// an interrupted creation, which the next writer may start again.
+inline constexpr std::string_view kCreatingFile = "fenzhang.creating";
+// The reader snapshot (a RocksDB checkpoint with its own witness) kept while the projection is rebuilt.
+inline constexpr std::string_view kSnapshotDir = "fenzhang.snapshot";
 
 using Hash = std::array<std::uint8_t, kHashBytes>;
 

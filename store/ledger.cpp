@@ -8,6 +8,7 @@
 #include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -16,11 +17,14 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstdarg>
 #include <cstring>
 #include <filesystem>
 #include <thread>
 
 #include "store/codec.hpp"
+
+#include <rocksdb/utilities/checkpoint.h>
 
 namespace fz {
 namespace {
@@ -40,6 +44,120 @@ class NoAutomaticRecovery final : public rocksdb::EventListener {
     *auto_recovery = false;
   }
 };
+
+// RocksDB's own info LOG, written with plain write(2) calls whose failures are ignored.
+//
+// Why not RocksDB's default logger: it writes through a WritableFileWriter, which remembers a failed
+// write; the next message (RocksDB logs the very error it is handling, e.g. a WAL write that hit a full
+// disk) then trips `assert(sync_without_flush_called_)` in writable_file_writer.h, and Debian's
+// librocksdb is built with assertions: the process aborted (exit 134) instead of reporting the full
+// disk. A diagnostic log must never turn an error into a crash, so this one drops what it cannot write.
+// Readers and scratch ledgers log nothing (a reader must not rotate the writer's LOG).
+class PlainFileLogger final : public rocksdb::Logger {
+ public:
+  explicit PlainFileLogger(int fd) : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL), fd_(fd) {}
+  ~PlainFileLogger() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    if (fd_ < 0) return;
+    char buf[1024];
+    va_list copy;
+    va_copy(copy, ap);
+    int n = std::vsnprintf(buf, sizeof buf - 1, format, copy);
+    va_end(copy);
+    if (n < 0) return;
+    std::size_t len = std::min(static_cast<std::size_t>(n), sizeof buf - 2);
+    if (len == 0 || buf[len - 1] != '\n') buf[len++] = '\n';
+    (void)!::write(fd_, buf, len);  // best effort, by design (see above)
+  }
+
+ private:
+  int fd_;
+};
+
+class NullLogger final : public rocksdb::Logger {
+ public:
+  NullLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::HEADER_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char*, va_list) override {}
+};
+
+// The writer's LOG: appended to across opens, moved to LOG.old once it passes 4 MiB (one old file kept).
+std::shared_ptr<rocksdb::Logger> writer_logger(const std::string& dir) {
+  const std::string path = dir + "/LOG";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && st.st_size > (4 << 20)) {
+    (void)::rename(path.c_str(), (dir + "/LOG.old").c_str());
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  return std::make_shared<PlainFileLogger>(fd);  // fd < 0 (a full disk): logs nothing
+}
+
+// What a directory holds, as far as creating a ledger is concerned.
+struct DirState {
+  bool exists = false;
+  bool creating = false;          // an interrupted creation's marker
+  std::vector<std::string> files;  // everything but the writer's lock file
+};
+
+Result<DirState> inspect_dir(const std::string& dir) {
+  DirState st;
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir, ec);
+  if (ec == std::errc::no_such_file_or_directory) return st;
+  if (ec) return make_io_error(fmt::format("cannot read ledger directory {}: {}", dir, ec.message()));
+  st.exists = true;
+  for (const auto& entry : it) {
+    const std::string name = entry.path().filename().string();
+    if (name == format::kLockFile) continue;
+    if (name == format::kCreatingFile) st.creating = true;
+    st.files.push_back(name);
+  }
+  return st;
+}
+
+Status sync_path(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return make_io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return make_io_error(fmt::format("cannot sync {}: {}", path, std::strerror(err)));
+  return Status::Ok();
+}
+
+// Marks `dir` as being created (the marker is removed once the ledger is whole). A creation killed
+// before that left no acknowledged event, so the next writer may start it again.
+Status mark_creating(const std::string& dir) {
+  const std::string path = dir + "/" + std::string(format::kCreatingFile);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return make_io_error(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return make_io_error(fmt::format("cannot sync {}: {}", path, std::strerror(err)));
+  return sync_path(dir);
+}
+
+// Removes what an interrupted creation left (everything but the lock file), so it can start again.
+Status clear_interrupted_creation(const std::string& dir, const DirState& st) {
+  for (const std::string& name : st.files) {
+    if (name == format::kCreatingFile) continue;  // last, so a crash here is still an interrupted creation
+    std::error_code ec;
+    std::filesystem::remove_all(dir + "/" + name, ec);
+    if (ec) return make_io_error(fmt::format("cannot remove {}/{}: {}", dir, name, ec.message()));
+  }
+  return Status::Ok();
+}
+
+std::string damaged_hint(const std::string& dir) {
+  return fmt::format(
+      "; the directory holds ledger files, so fenzhang does not create a new ledger over them. Restore {} "
+      "from a backup (or re-append your event files into a new, empty directory) and run 'fenzhang verify'",
+      dir);
+}
 
 rocksdb::Options db_options() {
   rocksdb::Options o;
@@ -113,14 +231,14 @@ rocksdb::ColumnFamilyOptions cf_options(std::string_view name) {
 
 Status from_rocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::Ok();
-  return make_error(fmt::format("{}: {}", what, s.ToString()));
+  return rocks_error(s, what);
 }
 
 // Takes the single-writer lock, recording our pid for the error the next writer sees.
 Result<int> take_writer_lock(const std::string& dir) {
-  const std::string path = dir + "/fenzhang.lock";
+  const std::string path = dir + "/" + std::string(format::kLockFile);
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return make_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  if (fd < 0) return make_io_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     char buf[32] = {};
     const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
@@ -132,7 +250,7 @@ Result<int> take_writer_lock(const std::string& dir) {
   if (::ftruncate(fd, 0) != 0 ||
       ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     ::close(fd);
-    return make_error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+    return make_io_error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
   }
   return fd;
 }
@@ -157,6 +275,12 @@ rocksdb::Status open_read_only(const rocksdb::Options& opts, const std::string& 
 
 }  // namespace
 
+Error rocks_error(const rocksdb::Status& s, std::string_view what) {
+  std::string message = fmt::format("{}: {}", what, s.ToString());
+  if (s.IsCorruption()) return make_corruption_error(std::move(message));
+  return make_io_error(std::move(message));
+}
+
 void disable_rocksdb_perf_counters() {
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
 }
@@ -173,24 +297,60 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& dir, Access acce
   std::unique_ptr<Ledger> l(new Ledger());
   l->dir_ = dir;
   l->access_ = access;
-  std::error_code ec;
+  // The real directory's state and witness; a test Env (in memory, or injecting faults) has neither.
+  const bool real_dir = env == nullptr;
+  bool fresh = !real_dir || access == Access::kScratch;
+  std::optional<WitnessedHead> witnessed;
   if (access != Access::kRead) {
+    std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    if (ec) return make_error(fmt::format("cannot create ledger directory {}: {}", dir, ec.message()));
+    if (ec) return make_io_error(fmt::format("cannot create ledger directory {}: {}", dir, ec.message()));
     auto fd = take_writer_lock(dir);
     if (!fd) return fd.error();
     l->lock_fd_ = *fd;
-  } else if (env == nullptr && !std::filesystem::exists(dir + "/CURRENT", ec)) {
-    return make_error(fmt::format("no ledger at {} (append events or publish rules to create one)", dir));
   }
+  if (real_dir) {
+    auto st = inspect_dir(dir);
+    if (!st) return st.error();
+    if (access == Access::kRead && (!st->exists || st->files.empty())) {
+      return make_error(fmt::format("no ledger at {} (append events or publish rules to create one)", dir));
+    }
+    if (access == Access::kRead && st->creating) {
+      return make_error(fmt::format("ledger {} is being created and holds no events yet", dir));
+    }
+    if (access == Access::kWrite) {
+      if (st->creating) FZ_TRY(clear_interrupted_creation(dir, *st));
+      fresh = st->creating || st->files.empty();
+      if (fresh && !st->creating) FZ_TRY(mark_creating(dir));
+    }
+    if (access != Access::kScratch && !fresh) {
+      // Read before RocksDB opens: the witness never runs ahead of the log a later open sees.
+      auto w = HeadWitness::read(dir);
+      if (!w) return w.error();
+      witnessed = *w;
+    }
+  }
+
+  rocksdb::Options opts = db_options();
+  if (env != nullptr) opts.env = env;
+  opts.create_if_missing = fresh;
+  if (access == Access::kWrite && real_dir) {
+    opts.info_log = writer_logger(dir);
+  } else {
+    opts.info_log = std::make_shared<NullLogger>();
+  }
+  if (access == Access::kScratch) opts.avoid_flush_during_shutdown = true;  // deleted after the command
 
   if (access == Access::kRead) {
     // A writer killed while creating the ledger can leave some column families missing; it finishes
     // them at its next open. Until then there are no events to read.
     std::vector<std::string> existing;
-    rocksdb::Options list_opts = db_options();
-    if (env != nullptr) list_opts.env = env;
-    (void)rocksdb::DB::ListColumnFamilies(list_opts, dir, &existing);
+    const rocksdb::Status ls = rocksdb::DB::ListColumnFamilies(opts, dir, &existing);
+    if (!ls.ok()) {
+      Error e = rocks_error(ls, fmt::format("cannot open ledger {}", dir));
+      e.message += damaged_hint(dir);
+      return e;
+    }
     for (auto name : kCfNames) {
       if (std::find(existing.begin(), existing.end(), name) == existing.end()) {
         return make_error(
@@ -203,9 +363,6 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& dir, Access acce
   for (auto name : kCfNames) cfs.emplace_back(std::string(name), cf_options(name));
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Options opts = db_options();
-  if (env != nullptr) opts.env = env;
-  if (access == Access::kScratch) opts.avoid_flush_during_shutdown = true;  // deleted after the command
   rocksdb::Status s;
   if (access != Access::kRead) {
     s = rocksdb::DB::Open(opts, dir, cfs, &handles, &raw);
@@ -219,7 +376,13 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& dir, Access acce
     opts.max_file_opening_threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
     s = open_read_only(opts, dir, cfs, &handles, &raw);
   }
-  if (!s.ok()) return make_error(fmt::format("cannot open ledger {}: {}", dir, s.ToString()));
+  if (!s.ok()) {
+    Error e = rocks_error(s, fmt::format("cannot open ledger {}", dir));
+    // A full disk or a failing device is not damage; anything else in an existing ledger is.
+    const bool transient = s.IsIOError() && s.ToString().find("No such file") == std::string::npos;
+    if (!fresh && !transient) e.message += damaged_hint(dir);
+    return e;
+  }
   l->db_.reset(raw);
   // handles[0] is the default family, unused; keep ours in Cf order.
   l->db_->DestroyColumnFamilyHandle(handles[0]);
@@ -228,18 +391,80 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& dir, Access acce
   if (access != Access::kRead) {
     std::string v;
     s = l->db_->Get(rocksdb::ReadOptions(), l->cf(Cf::kMeta), std::string(format::kMetaFormat), &v);
-    if (s.IsNotFound()) {
-      rocksdb::WriteOptions wo;
-      wo.sync = true;
-      FZ_TRY(from_rocks(l->db_->Put(wo, l->cf(Cf::kMeta), std::string(format::kMetaFormat),
-                                    std::string(format::kMetaFormatValue)),
-                        "cannot initialise ledger"));
-    } else if (!s.ok() || v != format::kMetaFormatValue) {
+    if (s.IsNotFound() && fresh) {
+      FZ_TRY(l->init_new_ledger());
+    } else if (!s.ok() && !s.IsNotFound()) {
+      return rocks_error(s, fmt::format("cannot read ledger {}", dir));
+    } else if (s.IsNotFound() || v != format::kMetaFormatValue) {
       return make_error(fmt::format("{} is not a fenzhang ledger of a format this build reads", dir));
     }
   }
   FZ_TRY(l->load_head());
+  if (real_dir && access != Access::kScratch) FZ_TRY(l->check_witness(witnessed, fresh));
   return l;
+}
+
+// Writes the format key of a new ledger (check_witness then writes its first witness and removes the
+// creation marker: from there on the directory is a ledger and is never created again).
+Status Ledger::init_new_ledger() {
+  rocksdb::WriteBatch batch;
+  batch.Put(cf(Cf::kMeta), std::string(format::kMetaFormat), std::string(format::kMetaFormatValue));
+  rocksdb::WriteOptions wo;
+  wo.sync = access_ == Access::kWrite;
+  wo.disableWAL = access_ == Access::kScratch;
+  FZ_TRY(from_rocks(db_->Write(wo, &batch), fmt::format("cannot initialise ledger {}", dir_)));
+  return Status::Ok();
+}
+
+// The log must reach the witnessed head, with the same hash there (SPEC section 7). A writer then
+// witnesses the log's actual head (a batch synced just before a crash, but not yet witnessed, counts).
+Status Ledger::check_witness(const std::optional<WitnessedHead>& witnessed, bool fresh) {
+  if (witnessed) {
+    if (head_seq_ < witnessed->seq) {
+      return make_corruption_error(fmt::format(
+          "ledger {}: the event log ends at seq {} but seq {} was acknowledged (head {}): events {}-{} are "
+          "missing. Its write-ahead log was truncated or deleted, or an older copy was put in its place; "
+          "restore the ledger from a backup",
+          dir_, head_seq_, witnessed->seq, hash_hex(witnessed->hash), head_seq_ + 1, witnessed->seq));
+    }
+    if (witnessed->seq > 0) {
+      auto raw = raw_event(witnessed->seq);
+      if (!raw) return raw.error();
+      std::string_view record;
+      format::Hash stored{};
+      if (!raw->has_value() || !split_stored_value(**raw, &record, &stored) || stored != witnessed->hash) {
+        return make_corruption_error(fmt::format(
+            "ledger {}: event {} does not carry the acknowledged head hash {}: the log was rewritten or "
+            "replaced; restore the ledger from a backup and run 'fenzhang verify'",
+            dir_, witnessed->seq, hash_hex(witnessed->hash)));
+      }
+    }
+  } else if (!fresh) {
+    std::string v;
+    const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Cf::kMeta), std::string(format::kMetaWitness), &v);
+    if (s.ok()) {
+      return make_corruption_error(fmt::format(
+          "ledger {}: its head witness {} is missing, so a lost tail of the log could not be detected; restore "
+          "the ledger directory from a backup",
+          dir_, HeadWitness::path_in(dir_)));
+    }
+    if (!s.IsNotFound()) return rocks_error(s, fmt::format("cannot read ledger {}", dir_));
+  }
+  if (access_ != Access::kWrite) return Status::Ok();
+  auto w = HeadWitness::open_for_write(dir_);
+  if (!w) return w.error();
+  witness_.emplace(std::move(*w));
+  if (!witnessed) {
+    // A ledger from before witnesses (or a new one): from now on the witness must be there.
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    FZ_TRY(from_rocks(db_->Put(wo, cf(Cf::kMeta), std::string(format::kMetaWitness), "1"),
+                      fmt::format("cannot write to ledger {}", dir_)));
+  }
+  if (!witnessed || witnessed->seq != head_seq_) FZ_TRY(witness_->write(WitnessedHead{head_seq_, head_hash_}));
+  const std::string marker = dir_ + "/" + std::string(format::kCreatingFile);
+  if (::unlink(marker.c_str()) == 0) FZ_TRY(sync_path(dir_));
+  return Status::Ok();
 }
 
 Ledger::~Ledger() {
@@ -277,7 +502,7 @@ Status Ledger::load_head() {
   std::string_view record;
   if (!format::parse_seq_key(std::string_view(it->key().data(), it->key().size()), &head_seq_) ||
       !split_stored_value(std::string_view(it->value().data(), it->value().size()), &record, &head_hash_)) {
-    return make_error(
+    return make_corruption_error(
         fmt::format("ledger {}: the last event log entry is malformed; run 'fenzhang verify'", dir_));
   }
   return Status::Ok();
@@ -288,10 +513,10 @@ Result<std::optional<std::uint64_t>> Ledger::seq_of(std::string_view id) const {
   const rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), cf(Cf::kIds), rocksdb::Slice(id.data(), id.size()), &v);
   if (s.IsNotFound()) return std::optional<std::uint64_t>{};
-  if (!s.ok()) return make_error(fmt::format("cannot read the id index: {}", s.ToString()));
+  if (!s.ok()) return rocks_error(s, "cannot read the id index");
   std::uint64_t seq = 0;
   if (!format::parse_seq_key(v, &seq))
-    return make_error(fmt::format("id index entry for {} is malformed", id));
+    return make_corruption_error(fmt::format("id index entry for {} is malformed", id));
   return std::optional<std::uint64_t>{seq};
 }
 
@@ -299,22 +524,22 @@ Result<std::optional<std::string>> Ledger::raw_event(std::uint64_t seq) const {
   std::string v;
   const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Cf::kEvents), format::seq_key(seq), &v);
   if (s.IsNotFound()) return std::optional<std::string>{};
-  if (!s.ok()) return make_error(fmt::format("cannot read event {}: {}", seq, s.ToString()));
+  if (!s.ok()) return rocks_error(s, fmt::format("cannot read event {}", seq));
   return std::optional<std::string>{std::move(v)};
 }
 
 Result<StoredEvent> Ledger::read(std::uint64_t seq) const {
   auto raw = raw_event(seq);
   if (!raw) return raw.error();
-  if (!raw->has_value()) return make_error(fmt::format("event {} is not in the log", seq));
+  if (!raw->has_value()) return make_corruption_error(fmt::format("event {} is not in the log", seq));
   StoredEvent out;
   out.seq = seq;
   std::string_view record;
   if (!split_stored_value(**raw, &record, &out.hash))
-    return make_error(fmt::format("event {} is malformed", seq));
+    return make_corruption_error(fmt::format("event {} is malformed", seq));
   out.record.assign(record);
   auto e = decode_event(out.record);
-  if (!e) return make_error(fmt::format("event {}: {}", seq, e.message()));
+  if (!e) return make_corruption_error(fmt::format("event {}: {}", seq, e.message()));
   out.event = std::move(*e);
   return out;
 }
@@ -328,16 +553,16 @@ Status Ledger::scan(std::uint64_t first_seq, std::uint64_t last_seq,
   StoredEvent se;
   for (it->Seek(format::seq_key(first_seq)); it->Valid(); it->Next()) {
     if (!format::parse_seq_key(std::string_view(it->key().data(), it->key().size()), &se.seq)) {
-      return make_error("event log key is malformed");
+      return make_corruption_error("event log key is malformed");
     }
     if (se.seq > last_seq) break;
     std::string_view record;
     if (!split_stored_value(std::string_view(it->value().data(), it->value().size()), &record, &se.hash)) {
-      return make_error(fmt::format("event {} is malformed", se.seq));
+      return make_corruption_error(fmt::format("event {} is malformed", se.seq));
     }
     se.record.assign(record);
     auto e = decode_event(se.record);
-    if (!e) return make_error(fmt::format("event {}: {}", se.seq, e.message()));
+    if (!e) return make_corruption_error(fmt::format("event {}: {}", se.seq, e.message()));
     se.event = std::move(*e);
     FZ_TRY(fn(se));
   }
@@ -357,6 +582,35 @@ Status Ledger::write(rocksdb::WriteBatch& batch) {
   return from_rocks(db_->Write(wo, &batch), fmt::format("cannot write to ledger {}", dir_));
 }
 
+Status Ledger::create_reader_snapshot() {
+  if (!witness_) return Status::Ok();
+  const std::string final_dir = reader_snapshot_dir(dir_);
+  std::error_code ec;
+  if (std::filesystem::exists(final_dir, ec)) return Status::Ok();  // an interrupted rebuild's: still valid
+  const std::string tmp = final_dir + ".tmp";
+  std::filesystem::remove_all(tmp, ec);
+  rocksdb::Checkpoint* raw = nullptr;
+  FZ_TRY(from_rocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "cannot snapshot the ledger for readers"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  FZ_TRY(from_rocks(checkpoint->CreateCheckpoint(tmp), "cannot snapshot the ledger for readers"));
+  auto w = HeadWitness::open_for_write(tmp);
+  if (!w) return w.error();
+  FZ_TRY(w->write(WitnessedHead{head_seq_, head_hash_}));
+  FZ_TRY(sync_path(tmp));
+  if (::rename(tmp.c_str(), final_dir.c_str()) != 0) {
+    return make_io_error(fmt::format("cannot rename {}: {}", tmp, std::strerror(errno)));
+  }
+  return sync_path(dir_);
+}
+
+Status Ledger::remove_reader_snapshot() {
+  if (!witness_) return Status::Ok();
+  std::error_code ec;
+  std::filesystem::remove_all(reader_snapshot_dir(dir_), ec);
+  if (ec) return make_io_error(fmt::format("cannot remove {}: {}", reader_snapshot_dir(dir_), ec.message()));
+  return Status::Ok();
+}
+
 Status Ledger::commit(rocksdb::WriteBatch& batch, std::uint64_t new_head_seq,
                       const format::Hash& new_head_hash) {
   if (access_ == Access::kRead) return make_error("ledger is open read-only");
@@ -364,6 +618,8 @@ Status Ledger::commit(rocksdb::WriteBatch& batch, std::uint64_t new_head_seq,
   FZ_TRY(from_rocks(db_->Write(wo, &batch), fmt::format("cannot write to ledger {}", dir_)));
   head_seq_ = new_head_seq;
   head_hash_ = new_head_hash;
+  // The batch is durable; it is acknowledged only once the witness says so.
+  if (witness_) FZ_TRY(witness_->write(WitnessedHead{head_seq_, head_hash_}));
   return Status::Ok();
 }
 

@@ -3,7 +3,11 @@
 // A Ledger opened for writing holds an exclusive advisory lock on DIR/fenzhang.lock for its whole life,
 // so there is one writer per ledger directory; read-only Ledgers take no lock and see the state as of
 // the moment they opened. Every change is written by commit(): one WriteBatch, synced, so a batch of
-// events and the projection changes it causes become durable together or not at all.
+// events and the projection changes it causes become durable together or not at all; then the head
+// witness (store/head_witness.hpp) is synced, so a log that later ends before it is refused at open.
+//
+// A new ledger is created only in a missing or empty directory (SPEC section 7). A directory that holds
+// anything else and cannot be opened is refused with RocksDB's reason, never recreated.
 //
 // A Ledger is used from one thread at a time. Column family handles and the DB pointer are owned by the
 // Ledger and valid until it is destroyed.
@@ -22,6 +26,7 @@
 #include "core/result.hpp"
 #include "store/event.hpp"
 #include "store/format.hpp"
+#include "store/head_witness.hpp"
 
 namespace fz {
 
@@ -79,12 +84,25 @@ class Ledger {
   // (kScratch: unsynced, without the WAL).
   [[nodiscard]] Status write(rocksdb::WriteBatch& batch);
 
+  // The reader snapshot (SPEC 7: readers never fail while a writer rebuilds): before the projection is
+  // rebuilt in place (`rules publish` recomputing, `replay`), the writer hard-links a RocksDB checkpoint
+  // of the ledger as it stands, a consistent acknowledged state, into DIR/fenzhang.snapshot. Readers
+  // that find the live projection behind the log answer from it instead (engine/reader.hpp). The writer
+  // removes it once the projection covers the log again. No-ops on scratch ledgers and test Envs.
+  [[nodiscard]] Status create_reader_snapshot();
+  [[nodiscard]] Status remove_reader_snapshot();
+  static std::string reader_snapshot_dir(const std::string& dir) {
+    return dir + "/" + std::string(format::kSnapshotDir);
+  }
+
   rocksdb::DB* db() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* cf(Cf which) const { return handles_[static_cast<std::size_t>(which)]; }
 
  private:
   Ledger() = default;
   Status load_head();
+  Status check_witness(const std::optional<WitnessedHead>& witnessed, bool fresh);
+  Status init_new_ledger();
   rocksdb::WriteOptions write_options() const;
 
   std::string dir_;
@@ -94,7 +112,11 @@ class Ledger {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::uint64_t head_seq_ = 0;
   format::Hash head_hash_{};
+  std::optional<HeadWitness> witness_;  // kWrite on a real directory only
 };
+
+// A RocksDB failure as an Error of the right kind (corruption, else I/O), prefixed with `what`.
+Error rocks_error(const rocksdb::Status& s, std::string_view what);
 
 // Splits a stored value into its record and hash; false if it is too short to hold a hash.
 bool split_stored_value(std::string_view value, std::string_view* record, format::Hash* hash);

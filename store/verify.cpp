@@ -50,9 +50,10 @@ Status check_index_reverse(const Ledger& ledger, std::uint64_t events) {
 
 }  // namespace
 
-Result<LogReport> verify_log(const Ledger& ledger) {
+Result<LogReport> verify_log(const Ledger& ledger, const format::Hash* expect_head) {
   LogReport report;
   format::Hash prev{};
+  if (expect_head != nullptr && *expect_head == prev) report.expected_head_seq = 0;
   rocksdb::ReadOptions ro;
   ro.verify_checksums = true;
   std::unique_ptr<rocksdb::Iterator> it(ledger.db()->NewIterator(ro, ledger.cf(Cf::kEvents)));
@@ -81,6 +82,7 @@ Result<LogReport> verify_log(const Ledger& ledger) {
     FZ_TRY(check_index_entry(ledger, seq, event->id));
     prev = stored;
     report.events = seq;
+    if (expect_head != nullptr && *expect_head == stored) report.expected_head_seq = seq;
   }
   if (!it->status().ok()) return bad(expected, fmt::format("cannot read: {}", it->status().ToString()));
   FZ_TRY(check_index_reverse(ledger, report.events));

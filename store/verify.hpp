@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "core/result.hpp"
 #include "store/ledger.hpp"
@@ -13,8 +14,12 @@ namespace fz {
 struct LogReport {
   std::uint64_t events = 0;
   format::Hash head{};
+  // With an expected head: the sequence number whose hash it is (0 for the empty chain's zero hash);
+  // empty when the chain never reaches it.
+  std::optional<std::uint64_t> expected_head_seq;
 };
 
-Result<LogReport> verify_log(const Ledger& ledger);
+// `expect_head`: a head hash an auditor wrote down earlier; the report says where the chain reaches it.
+Result<LogReport> verify_log(const Ledger& ledger, const format::Hash* expect_head = nullptr);
 
 }  // namespace fz

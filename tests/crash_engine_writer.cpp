@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
     const std::string from = "version 1 effective";
     text.replace(text.find(from), from.size(), fmt::format("version {} effective", version));
     std::string diagnostics;
-    auto published = engine::publish_rules(**ledger, text, "crash.rules", 0, &diagnostics);
+    auto published = engine::publish_rules(**ledger, text, "crash.rules", 0, &diagnostics,
+                                                  engine::PublishOptions{.dry_run = false, .force = true});
     if (!published) return 7;
     if (!ack((*ledger)->head_seq())) return 6;
     // The stream in pieces, so that several pipelined appends are acknowledged per version.

@@ -116,6 +116,12 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
       std::string reason = pl.result.reason;
       Disposition d = Disposition::kRejected;
       if (pl.result.event) d = appender.stage(std::move(*pl.result.event), &reason);
+      if (d == Disposition::kFailed) {
+        // The ledger could not be read: stop here, and write nothing of what is staged.
+        failure = *appender.failure();
+        (void)appender.discard();
+        break;
+      }
       if (d == Disposition::kDuplicate) {
         ++file_duplicates;
       } else if (d == Disposition::kRejected) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "engine/reader.hpp"
 #include "core/money.hpp"
 #include "engine/queries.hpp"
 #include "store/codec.hpp"
@@ -28,7 +29,7 @@ int run(const Globals& g, const BalanceArgs& a) {
     }
     at = *t;
   }
-  auto ledger = Ledger::open(g.db_dir(), Ledger::Access::kRead);
+  auto ledger = engine::open_for_queries(g.db_dir());
   if (!ledger) return fail(ledger.message());
   const TimeUs now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::system_clock::now().time_since_epoch())

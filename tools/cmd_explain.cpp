@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "engine/reader.hpp"
 #include "core/money.hpp"
 #include "engine/explain.hpp"
 #include "store/event_json.hpp"
@@ -133,7 +134,7 @@ void add_explain(CLI::App& app, Globals& g, std::vector<Command>& out) {
       app.add_subcommand("explain", "why an event has its postings: version, rules, values, rounding");
   sub->add_option("event", *id, "event id")->required();
   out.push_back({sub, [&g, id] {
-                   auto ledger = Ledger::open(g.db_dir(), Ledger::Access::kRead);
+                   auto ledger = engine::open_for_queries(g.db_dir());
                    if (!ledger) return fail(ledger.message());
                    auto x = engine::explain(**ledger, *id);
                    if (!x) return fail(x.message());

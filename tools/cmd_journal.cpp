@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include "engine/reader.hpp"
 #include "core/money.hpp"
 #include "engine/queries.hpp"
 #include "tools/cli.hpp"
@@ -29,7 +30,7 @@ int run(const Globals& g, const JournalArgs& a) {
     }
     *slot = *t;
   }
-  auto ledger = Ledger::open(g.db_dir(), Ledger::Access::kRead);
+  auto ledger = engine::open_for_queries(g.db_dir());
   if (!ledger) return fail(ledger.message());
   auto rows = engine::journal(**ledger, f);
   if (!rows) return fail(rows.message());

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/reader.hpp"
 #include "core/money.hpp"
 #include "engine/rebuild.hpp"
 #include "engine/whatif.hpp"
@@ -66,7 +67,7 @@ int run_what_if(const Globals& g, const ReplayArgs& a) {
     ss << in.rdbuf();
     files.push_back({path, ss.str()});
   }
-  auto ledger = Ledger::open(g.db_dir(), Ledger::Access::kRead);
+  auto ledger = engine::open_for_queries(g.db_dir());
   if (!ledger) return fail(ledger.message());
   const TimeUs now = std::chrono::duration_cast<std::chrono::microseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
@@ -135,7 +136,7 @@ int run(const Globals& g, const ReplayArgs& a) {
   if (!a.rules.empty()) return run_what_if(g, a);
   if (a.until != 0) {
     // A past state: rebuilt on the side, the ledger is not touched.
-    auto ledger = Ledger::open(g.db_dir(), Ledger::Access::kRead);
+    auto ledger = engine::open_for_queries(g.db_dir());
     if (!ledger) return fail(ledger.message());
     if (a.until > (*ledger)->head_seq()) {
       return fail(fmt::format("--until {}: the log ends at seq {}", a.until, (*ledger)->head_seq()));

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/money.hpp"
 #include "dsl/rules_check.hpp"
 #include "engine/publish.hpp"
 #include "tools/cli.hpp"
@@ -21,8 +22,51 @@ Result<std::string> read_rules_file(const std::string& path) {
   return ss.str();
 }
 
-int publish(const Globals& g, const std::string& path) {
-  auto source = read_rules_file(path);
+struct PublishArgs {
+  std::string file;
+  bool dry_run = false;
+  bool force = false;
+};
+
+boost::json::object publish_json(const engine::PublishReport& r, const std::string& effective) {
+  boost::json::array issues, diffs;
+  for (const auto& i : r.issues) {
+    issues.push_back(boost::json::object{{"seq", i.seq}, {"event", i.event_id}, {"message", i.message}});
+  }
+  for (const auto& d : r.differences) {
+    diffs.push_back(boost::json::object{{"account", d.account},
+                                        {"total", format_money(d.total_fen)},
+                                        {"new_total", format_money(d.whatif_total_fen)},
+                                        {"available", format_money(d.available_fen)},
+                                        {"new_available", format_money(d.whatif_available_fen)}});
+  }
+  return boost::json::object{{"ruleset", r.name},
+                             {"version", r.version},
+                             {"effective", effective},
+                             {"seq", r.written || r.duplicate ? boost::json::value(r.seq) : boost::json::value()},
+                             {"sha256", r.sha256},
+                             {"duplicate", r.duplicate},
+                             {"written", r.written},
+                             {"refused", r.refused},
+                             {"reevaluated", r.reevaluated},
+                             {"differences", std::move(diffs)},
+                             {"would_fail", std::move(issues)},
+                             {"would_fail_count", r.issue_count}};
+}
+
+void print_recomputation(const engine::PublishReport& r) {
+  for (const auto& d : r.differences) {
+    fmt::print("  {}  total {} -> {}  available {} -> {}\n", d.account, format_money(d.total_fen),
+               format_money(d.whatif_total_fen), format_money(d.available_fen),
+               format_money(d.whatif_available_fen));
+  }
+  for (const auto& i : r.issues)
+    fmt::print("would now fail: seq {} ({}): {}\n", i.seq, i.event_id, i.message);
+  if (r.issue_count > r.issues.size()) fmt::print("... and {} more\n", r.issue_count - r.issues.size());
+}
+
+int publish(const Globals& g, const PublishArgs& args) {
+  auto source = read_rules_file(args.file);
   if (!source) return fail(source.message());
   auto ledger = Ledger::open(g.db_dir(), Ledger::Access::kWrite);
   if (!ledger) return fail(ledger.message());
@@ -30,41 +74,44 @@ int publish(const Globals& g, const std::string& path) {
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
   std::string diagnostics;
-  auto r = engine::publish_rules(**ledger, *source, path, now, &diagnostics);
+  engine::PublishOptions options;
+  options.dry_run = args.dry_run;
+  options.force = args.force;
+  auto r = engine::publish_rules(**ledger, *source, args.file, now, &diagnostics, options);
   if (!r) {
     std::cerr << diagnostics;
     return fail(r.message());
   }
+  const int code = r->refused ? kExitRejected : kExitOk;
   const std::string effective = format_time(r->effective_us, r->timezone);
   if (g.format_name == "json") {
-    boost::json::array issues;
-    for (const auto& i : r->issues) {
-      issues.push_back(boost::json::object{{"seq", i.seq}, {"event", i.event_id}, {"message", i.message}});
-    }
-    boost::json::object o{{"ruleset", r->name},
-                          {"version", r->version},
-                          {"effective", effective},
-                          {"seq", r->seq},
-                          {"sha256", r->sha256},
-                          {"duplicate", r->duplicate},
-                          {"reevaluated", r->reevaluated},
-                          {"would_fail", std::move(issues)},
-                          {"would_fail_count", r->issue_count}};
-    std::cout << boost::json::serialize(o) << "\n";
-    return kExitOk;
+    std::cout << boost::json::serialize(publish_json(*r, effective)) << "\n";
+    return code;
   }
   if (r->duplicate) {
     fmt::print("duplicate: {} v{} is already published with this text (seq {})\n", r->name, r->version,
                r->seq);
     return kExitOk;
   }
+  if (!r->written) {
+    fmt::print("{} {} v{} (effective {}), sha256 {}\n", r->refused ? "refused:" : "dry run: would publish", r->name,
+               r->version, effective, r->sha256);
+    fmt::print("the recomputation changes {} account{}\n", r->differences.size(),
+               r->differences.size() == 1 ? "" : "s");
+    print_recomputation(*r);
+    if (r->refused) {
+      std::cerr << fmt::format(
+          "error: {} event{} would fail under {} v{}; nothing was published (fix the rules, or publish with "
+          "--force to record those events with no postings under it)\n",
+          r->issue_count, r->issue_count == 1 ? "" : "s", r->name, r->version);
+    }
+    return code;
+  }
   fmt::print("published {} v{} (effective {}) as seq {}, sha256 {}\n", r->name, r->version, effective, r->seq,
              r->sha256);
   fmt::print("re-evaluated {} earlier event{} under it\n", r->reevaluated, r->reevaluated == 1 ? "" : "s");
-  for (const auto& i : r->issues)
-    fmt::print("would now fail: seq {} ({}): {}\n", i.seq, i.event_id, i.message);
-  if (r->issue_count > r->issues.size()) fmt::print("... and {} more\n", r->issue_count - r->issues.size());
-  return kExitOk;
+  print_recomputation(*r);
+  return code;
 }
 
 }  // namespace
@@ -76,11 +123,14 @@ void add_rules(CLI::App& app, Globals& g, std::vector<Command>& out) {
   CLI::App* check = rules->add_subcommand("check", "parse and type-check rules files; print diagnostics");
   check->add_option("files", *files, "rules files")->required();
   out.push_back({check, [files] { return dsl::run_rules_check(*files, std::cout, std::cerr); }});
-  auto file = std::make_shared<std::string>();
+  auto args = std::make_shared<PublishArgs>();
   CLI::App* pub =
       rules->add_subcommand("publish", "check a rules file, then append it to the ledger as a version");
-  pub->add_option("file", *file, "rules file")->required();
-  out.push_back({pub, [&g, file] { return publish(g, *file); }});
+  pub->add_option("file", args->file, "rules file")->required();
+  pub->add_flag("--dry-run", args->dry_run, "show the recomputation (differences, what would fail); write nothing");
+  pub->add_flag("--force", args->force,
+                "publish even when events governed by the version would fail in the recomputation");
+  out.push_back({pub, [&g, args] { return publish(g, *args); }});
 }
 
 }  // namespace fz::cli

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include "engine/reader.hpp"
 #include "core/money.hpp"
 #include "engine/statement.hpp"
 #include "tools/cli.hpp"
@@ -15,7 +16,7 @@ struct StatementArgs {
 };
 
 int run(const Globals& g, const StatementArgs& a) {
-  auto ledger = Ledger::open(g.db_dir(), Ledger::Access::kRead);
+  auto ledger = engine::open_for_queries(g.db_dir());
   if (!ledger) return fail(ledger.message());
   auto st = engine::statement(**ledger, a.party, a.month);
   if (!st) return fail(st.message());

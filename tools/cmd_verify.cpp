@@ -2,6 +2,10 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include <memory>
+#include <optional>
+
+#include "engine/reader.hpp"
 #include "engine/queries.hpp"
 #include "engine/rebuild.hpp"
 #include "store/codec.hpp"
@@ -28,10 +32,41 @@ Status verify_projection(const Ledger& ledger, format::Hash* digest) {
 
 }  // namespace
 
-int run_verify(const Globals& g) {
-  auto ledger = Ledger::open(g.db_dir(), Ledger::Access::kRead);
+// A 64-digit hex hash, or nullopt.
+std::optional<format::Hash> parse_hash_hex(const std::string& text) {
+  if (text.size() != 2 * format::kHashBytes) return std::nullopt;
+  format::Hash h{};
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    unsigned v = 0;
+    for (int k = 0; k < 2; ++k) {
+      const char c = text[2 * i + static_cast<std::size_t>(k)];
+      const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (d < 0) return std::nullopt;
+      v = v * 16 + static_cast<unsigned>(d);
+    }
+    h[i] = static_cast<std::uint8_t>(v);
+  }
+  return h;
+}
+
+int run_verify(const Globals& g, const std::string& expect_head, bool expect_given) {
+  std::optional<format::Hash> expected;
+  if (expect_given) {
+    expected = parse_hash_hex(expect_head);
+    if (!expected) {
+      std::cerr << "error: --expect-head: \"" << expect_head << "\" is not a SHA-256 hash (64 hex digits)\n";
+      return kExitUsage;
+    }
+  }
+  auto ledger = engine::open_for_queries(g.db_dir());
   if (!ledger) return fail(ledger.message());
-  auto report = verify_log(**ledger);
+  auto report = verify_log(**ledger, expected ? &*expected : nullptr);
+  if (report && expected && !report->expected_head_seq) {
+    report = make_corruption_error(fmt::format(
+        "the hash chain never reaches the expected head {} (its {} events end at {}): an event at or before "
+        "that head was changed, removed or reordered, or the hash belongs to another ledger",
+        expect_head, report->events, hash_hex(report->head)));
+  }
   format::Hash digest{};
   if (report) {
     if (Status s = verify_projection(**ledger, &digest); !s.ok()) report = s.error();
@@ -51,9 +86,11 @@ int run_verify(const Globals& g) {
                           {"events", report->events},
                           {"head", hash_hex(report->head)},
                           {"projection", hash_hex(digest)}};
+    if (expected) o["expected_head_seq"] = *report->expected_head_seq;
     std::cout << boost::json::serialize(o) << "\n";
   } else {
     fmt::print("ok: {} events, head {}\n", report->events, hash_hex(report->head));
+    if (expected) fmt::print("the chain reaches the expected head at seq {}\n", *report->expected_head_seq);
     fmt::print("projection digest {}\n", hash_hex(digest));
   }
   return kExitOk;
@@ -63,7 +100,10 @@ void add_verify(CLI::App& app, Globals& g, std::vector<Command>& out) {
   CLI::App* sub = app.add_subcommand(
       "verify",
       "check the hash chain, the id index, the book and the projection against a replay; print the head");
-  out.push_back({sub, [&g] { return run_verify(g); }});
+  auto expect = std::make_shared<std::string>();
+  CLI::Option* opt = sub->add_option("--expect-head", *expect,
+                                     "fail unless the hash chain reaches this head hash (one written down earlier)");
+  out.push_back({sub, [&g, expect, opt] { return run_verify(g, *expect, opt->count() > 0); }});
 }
 
 }  // namespace fz::cli

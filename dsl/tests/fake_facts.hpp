@@ -41,6 +41,14 @@ class FakeFacts : public Facts {
     }
     return sum;
   }
+  void schedule_after(std::string_view account, TimeUs after_us,
+                      std::vector<std::pair<TimeUs, Fen>>* out) const override {
+    std::map<TimeUs, Fen> later;
+    for (const auto& p : book_) {
+      if (p.account == account && p.available_from_us > after_us) later[p.available_from_us] += p.amount_fen;
+    }
+    out->assign(later.begin(), later.end());
+  }
   Allocation previous_allocation(std::string_view key) const override {
     auto it = targets_.find(std::string(key));
     return it == targets_.end() ? Allocation{} : it->second;

@@ -582,3 +582,43 @@ TEST_CASE(
                   l.message());
   }
 }
+
+// Issue 13, item 13: a read failure of the id index or the projection was reported as a rejected input
+// line and the append went on with the next line. It is not the line's fault: the append stops at the
+// first I/O error or corruption, writes nothing of what it staged, and fails with the error's kind.
+TEST_CASE("issue 13 item 13: I/O failures do not masquerade as rejected lines; the append stops") {
+  ReadFixture fx;
+  for (int mode : {Faults::kError, Faults::kFlip}) {
+    CAPTURE(mode);
+    FaultEnv fe;
+    auto l = Ledger::open(fx.db, Ledger::Access::kWrite, fe.env.get());
+    REQUIRE_MESSAGE(l.ok(), l.message());
+    const Snapshot before = snapshot(**l);
+    fe.faults().read_fault = mode;
+    // New ids and existing accounts: the id index and the balances are read from the table files.
+    AppendOutcome o = append(**l, adjustments(5001, 20));
+    fe.faults().read_fault = Faults::kNone;
+    CHECK(fe.faults().injected > 0);
+    REQUIRE_FALSE(o.report.ok());
+    CHECK_MESSAGE(loud(o.report.message()), o.report.message());
+    CHECK_MESSAGE(o.rejections.empty(), (o.rejections.empty() ? "" : o.rejections[0].reason));
+    l->reset();
+    auto reopened = Ledger::open(fx.db, Ledger::Access::kWrite);
+    REQUIRE_MESSAGE(reopened.ok(), reopened.message());
+    CHECK(snapshot(**reopened) == before);
+  }
+}
+
+TEST_CASE("issue 13 item 13: errors carry a kind: rejected input, corruption, I/O") {
+  CHECK(make_error("x").kind == ErrorKind::kInvalid);
+  CHECK_FALSE(make_error("x").fatal());
+  CHECK(make_io_error("x").fatal());
+  CHECK(make_corruption_error("x").fatal());
+  Status s = make_io_error("disk");
+  CHECK(s.kind() == ErrorKind::kIO);
+  CHECK(s.fatal());
+  CHECK(s.error().kind == ErrorKind::kIO);
+  CHECK(rocks_error(rocksdb::Status::Corruption("bad block"), "read").kind == ErrorKind::kCorruption);
+  CHECK(rocks_error(rocksdb::Status::IOError("EIO"), "read").kind == ErrorKind::kIO);
+  CHECK(rocks_error(rocksdb::Status::NoSpace("full"), "write").kind == ErrorKind::kIO);
+}

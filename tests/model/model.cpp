@@ -345,12 +345,22 @@ bool Model::eligible(const Order& o) const {
   return a != st_.apps.end() && a->second.status == AppStatus::kApproved && a->second.decided <= o.paid_at;
 }
 
+// SPEC 5 (2026-12-01): the least, over every moment u >= t, of the sum of the account's postings so far
+// whose availability is <= u. Written the slow, obvious way: evaluate the sum at t and at every later
+// availability time and keep the least.
 i64 Model::available(const std::string& account, i64 t) const {
-  i128 sum = 0;
+  auto sum_at = [&](i64 u) {
+    i128 sum = 0;
+    for (const Posting& p : book_) {
+      if (p.account == account && p.avail <= u) sum += p.amount;
+    }
+    return sum;
+  };
+  i128 least = sum_at(t);
   for (const Posting& p : book_) {
-    if (p.account == account && p.avail <= t) sum += p.amount;
+    if (p.account == account && p.avail > t) least = std::min(least, sum_at(p.avail));
   }
-  return static_cast<i64>(sum);
+  return static_cast<i64>(least);
 }
 
 std::map<std::string, Model::Balance> Model::balances(std::optional<i64> at, i64 now) const {

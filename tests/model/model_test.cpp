@@ -602,7 +602,8 @@ class Real {
     engine_.reset();
     std::string diagnostics;
     auto p =
-        fz::engine::publish_rules(*ledger_, rules_, rules_name_, civil(2026, 8, 1, 0, 0, 0, 0), &diagnostics);
+        fz::engine::publish_rules(*ledger_, rules_, rules_name_, civil(2026, 8, 1, 0, 0, 0, 0), &diagnostics,
+                                           fz::engine::PublishOptions{.dry_run = false, .force = true});
     REQUIRE_MESSAGE(p.ok(), (p.ok() ? std::string() : p.message() + "\n" + diagnostics));
     attach();
   }
@@ -625,6 +626,9 @@ class Real {
       case fz::Disposition::kDuplicate:
         return Verdict::kDuplicate;
       case fz::Disposition::kRejected:
+        return Verdict::kRejected;
+      case fz::Disposition::kFailed:
+        FAIL("the in-memory ledger failed: " << *reason);
         return Verdict::kRejected;
     }
     return Verdict::kRejected;

@@ -1,0 +1,33 @@
+#include "engine/reader.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "engine/queries.hpp"
+
+namespace fz::engine {
+
+Result<std::unique_ptr<Ledger>> open_for_queries(const std::string& dir) {
+  constexpr int kAttempts = 50;
+  Error last = make_error("");
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    auto live = Ledger::open(dir, Ledger::Access::kRead);
+    if (!live) return live.error();
+    Status current = check_projection_current(**live);
+    if (current.ok()) return live;
+    if (current.fatal()) return current.error();
+    last = current.error();
+    const std::string snapshot = Ledger::reader_snapshot_dir(dir);
+    std::error_code ec;
+    if (std::filesystem::exists(snapshot, ec)) {
+      auto snap = Ledger::open(snapshot, Ledger::Access::kRead);
+      if (snap && check_projection_current(**snap).ok()) return snap;
+    }
+    // No usable snapshot yet (being written) or any more (the rebuild just finished): look again.
+    std::this_thread::sleep_for(std::chrono::milliseconds(5 + 5 * attempt));
+  }
+  return last;
+}
+
+}  // namespace fz::engine
