@@ -8,7 +8,9 @@
 
 #include "dsl/rules_check.hpp"
 #include "engine/publish.hpp"
+#include "tools/arguments.hpp"
 #include "tools/cli.hpp"
+#include "tools/output.hpp"
 
 namespace fz::cli {
 namespace {
@@ -62,7 +64,7 @@ int publish(const Globals& g, const std::string& path) {
              r->sha256);
   fmt::print("re-evaluated {} earlier event{} under it\n", r->reevaluated, r->reevaluated == 1 ? "" : "s");
   for (const auto& i : r->issues)
-    fmt::print("would now fail: seq {} ({}): {}\n", i.seq, i.event_id, i.message);
+    fmt::print("{}\n", escape_display(fmt::format("would now fail: seq {} ({}): {}", i.seq, i.event_id, i.message)));
   if (r->issue_count > r->issues.size()) fmt::print("... and {} more\n", r->issue_count - r->issues.size());
   return kExitOk;
 }
@@ -74,12 +76,12 @@ void add_rules(CLI::App& app, Globals& g, std::vector<Command>& out) {
   rules->require_subcommand(1);
   auto files = std::make_shared<std::vector<std::string>>();
   CLI::App* check = rules->add_subcommand("check", "parse and type-check rules files; print diagnostics");
-  check->add_option("files", *files, "rules files")->required();
+  check->add_option("files", *files, "rules files")->required()->check(non_empty_arg());
   out.push_back({check, [files] { return dsl::run_rules_check(*files, std::cout, std::cerr); }});
   auto file = std::make_shared<std::string>();
   CLI::App* pub =
       rules->add_subcommand("publish", "check a rules file, then append it to the ledger as a version");
-  pub->add_option("file", *file, "rules file")->required();
+  pub->add_option("file", *file, "rules file")->required()->check(non_empty_arg());
   out.push_back({pub, [&g, file] { return publish(g, *file); }});
 }
 

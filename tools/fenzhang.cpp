@@ -9,6 +9,7 @@
 
 #include "engine/versions.hpp"
 #include "store/ledger.hpp"
+#include "tools/arguments.hpp"
 #include "tools/cli.hpp"
 
 namespace fz::cli {
@@ -78,7 +79,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   Globals g;
-  app.add_option("--db", g.db, "ledger directory (default: $FENZHANG_DB, else ./fenzhang.db)");
+  app.add_option("--db", g.db, "ledger directory (default: $FENZHANG_DB, else ./fenzhang.db)")
+      ->check(non_empty_arg());
   app.add_option("--format", g.format_name,
                  "output format: table, json or csv (default: table on a terminal)")
       ->check(CLI::IsMember({"table", "json", "csv"}));
