@@ -250,7 +250,9 @@ TEST_CASE("issue 13 item 10: command-line values that were ignored or wrapped ar
   }
   auto db = run(fmt::format("{} --db '' balance", fz::test::bin()));
   CHECK(db.exit_code == 2);
-  CHECK(contains(db.out, "--db: is empty"));
+  CHECK(contains(db.out, "error: --db: is empty"));
+  CHECK(run(fz_cmd(dir, "replay --until 0")).out ==
+        "error: --until: must be at least 1\nRun with --help for more information.\n");
 
   // What is valid still works.
   CHECK(run(fz_cmd(dir, "replay --until 1")).exit_code == 0);
