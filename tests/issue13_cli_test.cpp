@@ -307,4 +307,15 @@ TEST_CASE("issue 13 item 11: output escapes control and bidirectional characters
   auto table = run(fz_cmd(dir, "--format table journal"));
   CHECK(contains(table.out, "=cmd|'/Ccalc'!A0"));  // a terminal does not run formulas: no quote
   CHECK_FALSE(contains(table.out, rlo));
+
+  // A rejection quotes the bad value: escaped too.
+  const std::string bad = dir / "bad.jsonl";
+  write_file(bad,
+             R"({"id":"y","type":"adjustment","at":"2026-11-21T10:00:00+08:00","from":"@a:b\u202e","to":"@a:c","amount":"1","reason":"r"})"
+             "\n");
+  auto rejected = run(fz_cmd(dir, "--format table append " + bad));
+  CHECK(rejected.exit_code == 1);
+  CHECK(rejected.out == fmt::format("{}:1: y: from: \"@a:b\\u{{202E}}\" is not an account such as \"@agency:a1:cps\"\n"
+                                    "appended 0, duplicates 0, rejected 1\n",
+                                    bad));
 }
