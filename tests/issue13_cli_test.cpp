@@ -99,15 +99,17 @@ TEST_CASE("issue 13 item 5: a read error is an error, not a silent end of input"
   // A file that reads, then one that does not: the first file's synced batch stays, and says so.
   auto both = run(fz_cmd(dir, "append " + sample() + " " + a_directory));
   CHECK(both.exit_code == 1);
-  CHECK(both.out == fmt::format("error: cannot read {}: Is a directory (at line 1); the append stopped there: "
-                                "the 34 events of earlier synced batches stay appended, the batch being read "
-                                "was not (re-running the append reports the ones that stayed as duplicates)\n",
-                                a_directory));
+  CHECK(both.out ==
+        fmt::format("error: cannot read {}: Is a directory (at line 1); the append stopped there: "
+                    "the 34 events of earlier synced batches stay appended, the batch being read "
+                    "was not (re-running the append reports the ones that stayed as duplicates)\n",
+                    a_directory));
   CHECK(run(fz_cmd(dir, "verify")).out.starts_with("ok: 34 events, head "));
 
   auto missing = run(fz_cmd(dir, "append " + (dir / "missing.jsonl")));
   CHECK(missing.exit_code == 1);
-  CHECK(missing.out == fmt::format("error: cannot read {}: No such file or directory\n", dir / "missing.jsonl"));
+  CHECK(missing.out ==
+        fmt::format("error: cannot read {}: No such file or directory\n", dir / "missing.jsonl"));
 }
 
 namespace {
@@ -140,12 +142,15 @@ TEST_CASE("issue 13 item 5: a read error mid-file keeps the synced batches and d
   std::istream in(&buf);
   fz::AppendOptions options;
   options.batch_events = 10;  // three synced batches of 10, then 4 staged events when the read fails
-  auto r = fz::run_append(**ledger, nullptr, {{"failing.jsonl", &in}}, options, [](const fz::LineRejection&) {});
+  auto r =
+      fz::run_append(**ledger, nullptr, {{"failing.jsonl", &in}}, options, [](const fz::LineRejection&) {});
   REQUIRE_FALSE(r.ok());
-  CHECK(r.message() ==
-        "cannot read failing.jsonl: Input/output error (at line 35); the append stopped there: the 30 events of "
-        "earlier synced batches stay appended, the batch being read was not (re-running the append reports the "
-        "ones that stayed as duplicates)");
+  CHECK(
+      r.message() ==
+      "cannot read failing.jsonl: Input/output error (at line 35); the append stopped there: the 30 events "
+      "of "
+      "earlier synced batches stay appended, the batch being read was not (re-running the append reports the "
+      "ones that stayed as duplicates)");
   CHECK((*ledger)->head_seq() == 30);
 }
 
@@ -160,30 +165,31 @@ TEST_CASE("issue 13 item 6: a line longer than 64 KiB is refused without holding
   // 3 events, a 200 MB line through a pipe, 3 more: the long line is one rejection, the reading goes on,
   // and the process stays small (before: it held the whole line, and under ulimit -v 400000 a 600 MB
   // line ended the input silently: "appended 3, rejected 0", exit 0).
-  const std::string command = fmt::format(
-      "{}(cat {}; head -c 200000000 /dev/zero | tr '\\0' x; cat {}) | timeout 120 {} > {} 2>&1", kAddressLimit,
-      first3, next3, fz_cmd(dir, "append -"), dir / "out.txt");
+  const std::string command =
+      fmt::format("{}(cat {}; head -c 200000000 /dev/zero | tr '\\0' x; cat {}) | timeout 120 {} > {} 2>&1",
+                  kAddressLimit, first3, next3, fz_cmd(dir, "append -"), dir / "out.txt");
   const Measured m = run_measured(command);
   std::ifstream out_file(dir / "out.txt");
   std::stringstream out;
   out << out_file.rdbuf();
   CHECK(m.exit_code == 1);
-  CHECK(out.str() == "-:4: -: line is 200000000 bytes; an event line has at most 65536\n"
-                     "appended 6, duplicates 0, rejected 1\n");
+  CHECK(out.str() ==
+        "-:4: -: line is 200000000 bytes; an event line has at most 65536\n"
+        "appended 6, duplicates 0, rejected 1\n");
   INFO("peak RSS KiB: " << m.max_rss_kib);
   if (kMeasureMemory) CHECK(m.max_rss_kib < 64 * 1024);
 
   // NUL bytes without end (as `cat /dev/zero | fenzhang append -`, cut at 300 MB): a rejection, not a kill.
   TempDir other;
-  const Measured zeros = run_measured(
-      fmt::format("head -c 300000000 /dev/zero | timeout 120 {} > {} 2>&1", fz_cmd(other, "append -"),
-                  other / "out.txt"));
+  const Measured zeros = run_measured(fmt::format("head -c 300000000 /dev/zero | timeout 120 {} > {} 2>&1",
+                                                  fz_cmd(other, "append -"), other / "out.txt"));
   std::ifstream zeros_file(other / "out.txt");
   std::stringstream zeros_out;
   zeros_out << zeros_file.rdbuf();
   CHECK(zeros.exit_code == 1);
-  CHECK(zeros_out.str() == "-:1: -: line is 300000000 bytes; an event line has at most 65536\n"
-                           "appended 0, duplicates 0, rejected 1\n");
+  CHECK(zeros_out.str() ==
+        "-:1: -: line is 300000000 bytes; an event line has at most 65536\n"
+        "appended 0, duplicates 0, rejected 1\n");
   INFO("peak RSS KiB: " << zeros.max_rss_kib);
   if (kMeasureMemory) CHECK(zeros.max_rss_kib < 64 * 1024);
 }
@@ -192,7 +198,8 @@ TEST_CASE("issue 13 item 6: the line limit is exact, CRLF included, and a long b
   TempDir dir;
   const auto lines = sample_lines();
   // An event line of exactly 64 KiB, ended by CRLF: accepted.
-  std::string exact = R"({"id":"pad","type":"agency.contracted","at":"2026-09-04T10:00:00+08:00","agency":"a2","meta":{"pad":")";
+  std::string exact =
+      R"({"id":"pad","type":"agency.contracted","at":"2026-09-04T10:00:00+08:00","agency":"a2","meta":{"pad":")";
   const std::string tail = R"("}})";
   exact += std::string(fz::kMaxEventLineBytes - exact.size() - tail.size(), 'p') + tail;
   REQUIRE(exact.size() == fz::kMaxEventLineBytes);
@@ -267,19 +274,21 @@ TEST_CASE("issue 13 item 10: command-line values that were ignored or wrapped ar
   CHECK(run(fz_cmd(dir, "--format csv balance '[@]agency:*'")).out ==
         "account,total,available,pending\n'@agency:a1:vtask,-50.00,-50.00,0.00\n");
   CHECK(run(fz_cmd(dir, "balance '@streamer:s[!1]:*' --at 2026-12-01")).exit_code == 0);
-  CHECK(run(fz_cmd(dir, "journal --from 2026-09-01 --to 2026-12-01 --account '@streamer:[[:alnum:]]*'")).exit_code ==
-        0);
+  CHECK(run(fz_cmd(dir, "journal --from 2026-09-01 --to 2026-12-01 --account '@streamer:[[:alnum:]]*'"))
+            .exit_code == 0);
   CHECK(run(fz_cmd(dir, "statement streamer:s3 --month 2026-11")).exit_code == 0);
 }
 
-TEST_CASE("issue 13 item 11: output escapes control and bidirectional characters and neutralizes CSV formulas") {
+TEST_CASE(
+    "issue 13 item 11: output escapes control and bidirectional characters and neutralizes CSV formulas") {
   TempDir dir;
   const std::string file = dir / "hostile.jsonl";
   // An id a spreadsheet would run as a formula; a reason and a meta value with U+202E (right-to-left
   // override), U+2066 and U+200F, which would make a terminal show "exe.gnp" as "png.exe".
-  write_file(file,
-             R"({"id":"=cmd|'/Ccalc'!A0","type":"adjustment","at":"2026-11-21T10:00:00+08:00","from":"@platform:fees","to":"@agency:a1:cps","amount":"4","reason":"refund \u202egnp.exe","meta":{"note":"x\u2066y\u200fz"}})"
-             "\n");
+  write_file(
+      file,
+      R"({"id":"=cmd|'/Ccalc'!A0","type":"adjustment","at":"2026-11-21T10:00:00+08:00","from":"@platform:fees","to":"@agency:a1:cps","amount":"4","reason":"refund \u202egnp.exe","meta":{"note":"x\u2066y\u200fz"}})"
+      "\n");
   REQUIRE(run(fz_cmd(dir, "append " + file)).exit_code == 0);
   const std::string rlo = "\xe2\x80\xae";
 
@@ -290,8 +299,9 @@ TEST_CASE("issue 13 item 11: output escapes control and bidirectional characters
         "1,'=cmd|'/Ccalc'!A0,'@platform:fees,-4.00,2026-11-21T10:00:00+08:00,'-,adjustment,'-,\n"
         "1,'=cmd|'/Ccalc'!A0,'@agency:a1:cps,4.00,2026-11-21T10:00:00+08:00,'-,adjustment,'-,\n");
   auto balance_csv = run(fz_cmd(dir, "--format csv balance"));
-  CHECK(balance_csv.out ==
-        "account,total,available,pending\n'@agency:a1:cps,4.00,4.00,0.00\n'@platform:fees,-4.00,-4.00,0.00\n");
+  CHECK(
+      balance_csv.out ==
+      "account,total,available,pending\n'@agency:a1:cps,4.00,4.00,0.00\n'@platform:fees,-4.00,-4.00,0.00\n");
 
   auto explain = run(fz_cmd(dir, "explain '=cmd|'\\''/Ccalc'\\''!A0'"));
   CHECK(explain.exit_code == 0);
@@ -310,12 +320,14 @@ TEST_CASE("issue 13 item 11: output escapes control and bidirectional characters
 
   // A rejection quotes the bad value: escaped too.
   const std::string bad = dir / "bad.jsonl";
-  write_file(bad,
-             R"({"id":"y","type":"adjustment","at":"2026-11-21T10:00:00+08:00","from":"@a:b\u202e","to":"@a:c","amount":"1","reason":"r"})"
-             "\n");
+  write_file(
+      bad,
+      R"({"id":"y","type":"adjustment","at":"2026-11-21T10:00:00+08:00","from":"@a:b\u202e","to":"@a:c","amount":"1","reason":"r"})"
+      "\n");
   auto rejected = run(fz_cmd(dir, "--format table append " + bad));
   CHECK(rejected.exit_code == 1);
-  CHECK(rejected.out == fmt::format("{}:1: y: from: \"@a:b\\u{{202E}}\" is not an account such as \"@agency:a1:cps\"\n"
-                                    "appended 0, duplicates 0, rejected 1\n",
-                                    bad));
+  CHECK(rejected.out ==
+        fmt::format("{}:1: y: from: \"@a:b\\u{{202E}}\" is not an account such as \"@agency:a1:cps\"\n"
+                    "appended 0, duplicates 0, rejected 1\n",
+                    bad));
 }

@@ -127,7 +127,8 @@ int run_what_if(const Globals& g, const ReplayArgs& a) {
   fmt::print("nothing was written to the ledger\n\n");
   t.print(std::cout);
   for (const auto& i : r->issues)
-    fmt::print("{}\n", escape_display(fmt::format("would now fail: seq {} ({}): {}", i.seq, i.event_id, i.message)));
+    fmt::print("{}\n",
+               escape_display(fmt::format("would now fail: seq {} ({}): {}", i.seq, i.event_id, i.message)));
   if (r->issue_count > r->issues.size()) fmt::print("... and {} more\n", r->issue_count - r->issues.size());
   return kExitOk;
 }
@@ -178,7 +179,8 @@ void add_replay(CLI::App& app, Globals& g, std::vector<Command>& out) {
   auto args = std::make_shared<ReplayArgs>();
   CLI::App* sub =
       app.add_subcommand("replay", "rebuild the projection from the event log and print its digest");
-  sub->add_option("--until", args->until, "rebuild the state as of this sequence number (1 or more), on the side")
+  sub->add_option("--until", args->until,
+                  "rebuild the state as of this sequence number (1 or more), on the side")
       ->check(positive_integer_arg());
   sub->add_option(
       "--rules", args->rules,

@@ -64,7 +64,8 @@ int publish(const Globals& g, const std::string& path) {
              r->sha256);
   fmt::print("re-evaluated {} earlier event{} under it\n", r->reevaluated, r->reevaluated == 1 ? "" : "s");
   for (const auto& i : r->issues)
-    fmt::print("{}\n", escape_display(fmt::format("would now fail: seq {} ({}): {}", i.seq, i.event_id, i.message)));
+    fmt::print("{}\n",
+               escape_display(fmt::format("would now fail: seq {} ({}): {}", i.seq, i.event_id, i.message)));
   if (r->issue_count > r->issues.size()) fmt::print("... and {} more\n", r->issue_count - r->issues.size());
   return kExitOk;
 }

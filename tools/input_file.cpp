@@ -60,7 +60,8 @@ Result<bool> LineReader::refill() {
     if (buf == nullptr) return make_error("the input has no stream buffer");
     // Take only what one read gave: sgetn would read on until the buffer is full, and an error in a
     // later read would lose the bytes (and the line numbers) of the earlier ones.
-    if (std::streambuf::traits_type::eq_int_type(buf->sgetc(), std::streambuf::traits_type::eof())) return false;
+    if (std::streambuf::traits_type::eq_int_type(buf->sgetc(), std::streambuf::traits_type::eof()))
+      return false;
     const std::streamsize ready = std::max<std::streamsize>(buf->in_avail(), 1);
     n = buf->sgetn(buffer_.data(), std::min(ready, static_cast<std::streamsize>(buffer_.size())));
   } catch (const std::ios_base::failure& e) {
@@ -108,7 +109,8 @@ Result<LineReader::Got> LineReader::next(std::string* line, std::uint64_t* too_l
       too_long = true;
       std::string().swap(*line);
     }
-    if (too_long && blank) blank = std::string_view(start, piece).find_first_not_of(" \t\r") == std::string::npos;
+    if (too_long && blank)
+      blank = std::string_view(start, piece).find_first_not_of(" \t\r") == std::string::npos;
     if (nl) break;
   }
   if (!too_long) {

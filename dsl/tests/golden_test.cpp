@@ -96,7 +96,9 @@ TEST_CASE("limits: nesting, chains and the number of errors shown") {
   CHECK(r.diagnostics.find("m.rules: note: 49 more errors not shown\n") != std::string::npos);
 }
 
-TEST_CASE("issue 13 item 11: 64 nested ( ), [ ], unary -, not, if-then-else and if-blocks are accepted, 65 refused") {
+TEST_CASE(
+    "issue 13 item 11: 64 nested ( ), [ ], unary -, not, if-then-else and if-blocks are accepted, 65 "
+    "refused") {
   // SPEC section 7: expression nesting 64 (64 levels accepted, 65 refused), for every construct.
   const std::string head = "ruleset t version 1 effective 2026-01-01\n";
   auto repeat = [](const std::string& s, int n) {
@@ -113,14 +115,17 @@ TEST_CASE("issue 13 item 11: 64 nested ( ), [ ], unary -, not, if-then-else and 
       {"[ ] index", [&](int n) { return "let a = x" + repeat("[x", n - 1) + "[1" + repeat("]", n) + "\n"; }},
       {"unary -", [&](int n) { return "let a = " + repeat("-", n) + "1\n"; }},
       {"not", [&](int n) { return "let a = " + repeat("not ", n) + "true\n"; }},
-      {"if-then-else", [&](int n) { return "let a = " + repeat("if true then ", n) + "1" + repeat(" else 2", n) + "\n"; }},
-      {"if-block", [&](int n) {
+      {"if-then-else",
+       [&](int n) { return "let a = " + repeat("if true then ", n) + "1" + repeat(" else 2", n) + "\n"; }},
+      {"if-block",
+       [&](int n) {
          return "rule r on order.paid {\n" + repeat("if true {\n", n) + "move 1.00 from @a:b to @c:d\n" +
                 repeat("}\n", n) + "}\n";
        }},
-      {"{segment}", [&](int n) {
-         return "rule r on order.paid {\nmove 1.00 from @a:{" + repeat("(", n - 1) + "\"x\"" + repeat(")", n - 1) +
-                "} to @c:d\n}\n";
+      {"{segment}",
+       [&](int n) {
+         return "rule r on order.paid {\nmove 1.00 from @a:{" + repeat("(", n - 1) + "\"x\"" +
+                repeat(")", n - 1) + "} to @c:d\n}\n";
        }},
   };
   const std::string too_deep = "error: expression nested more than 64 levels deep";
@@ -131,7 +136,8 @@ TEST_CASE("issue 13 item 11: 64 nested ( ), [ ], unary -, not, if-then-else and 
     const CompileResult over = compile_rules(head + c.text(65), "n.rules");
     CHECK(over.diagnostics.find(too_deep) != std::string::npos);
   }
-  // The files: 64 accepted (nested lists pass the nesting limit and stop at the type rule instead), 65 refused.
+  // The files: 64 accepted (nested lists pass the nesting limit and stop at the type rule instead), 65
+  // refused.
   for (const char* name : {"parens", "unary_minus", "not", "if_expr", "if_blocks"}) {
     const fs::path good = kRoot / "dsl/testdata/good" / (std::string("nesting_") + name + "_64.rules");
     INFO(good.string());
