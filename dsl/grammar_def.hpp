@@ -48,7 +48,10 @@ struct report_errors {
 };
 
 // nested[p]: p counts as one level of expression or block nesting; more than kMaxNesting levels is a
-// syntax error (and keeps recursion, here and in the checker and evaluator, bounded).
+// syntax error (and keeps recursion, here and in the checker and evaluator, bounded). SPEC section 7
+// allows 64 levels of any nesting construct: each ( ), [ ], index, call, {segment}, unary - or not,
+// if-expression and if-block counts one level; a statement's or item's own expression and a rule's
+// body are at level 0, so 64 nested parentheses are accepted and 65 refused.
 template <class Subject>
 struct nesting_directive : x3::unary_parser<Subject, nesting_directive<Subject>> {
   using base_type = x3::unary_parser<Subject, nesting_directive<Subject>>;
@@ -198,6 +201,8 @@ x3::rule<string_lit_class, ast::Literal> const string_lit = "a string in double 
 x3::rule<bool_lit_class, ast::Literal> const bool_lit = "true or false";
 x3::rule<literal_class, ast::Literal> const literal = "a value";
 x3::rule<expr_class, ast::Expr> const expr = "an expression";
+struct inner_expr_class;
+x3::rule<inner_expr_class, ast::Expr> const inner_expr = "an expression";  // one level deeper
 x3::rule<if_wrapped_class, ast::Expr> const if_wrapped = "an expression";
 x3::rule<if_expr_class, ast::IfExpr> const if_expr = "an if-expression";
 x3::rule<or_expr_class, ast::Expr> const or_expr = "an expression";
@@ -244,6 +249,8 @@ x3::rule<share_what_class, ast::ShareWhat> const share_what = "a share such as 2
 x3::rule<rest_marker_class, ast::RestMarker> const rest_marker = "'rest'";
 x3::rule<stmt_class, ast::Stmt> const stmt = "a statement (let, require, if, move or split)";
 x3::rule<block_class, ast::Block> const block = "'{'";
+struct inner_block_class;
+x3::rule<inner_block_class, ast::Block> const inner_block = "'{'";  // an if's block: one level deeper
 x3::rule<block_close_class> const block_close = "a statement (let, require, if, move or split) or '}'";
 x3::rule<set_item_class, ast::SetItem> const set_item = "'set'";
 x3::rule<setting_value_class, ast::Literal> const setting_value = "a value such as \"+08:00\", 20 or 14d";
@@ -321,9 +328,10 @@ auto const bool_lit_def = attr(ast::LitKind::kBool) >> raw[kw_true | kw_false];
 auto const literal_def = time_lit | duration_lit | percent_lit | money_lit | int_lit | string_lit | bool_lit;
 
 // Expressions, lowest precedence first.
-auto const expr_def = nested[if_wrapped | or_expr];
+auto const expr_def = if_wrapped | or_expr;
+auto const inner_expr_def = nested[expr];
 auto const if_wrapped_def = if_expr >> attr(std::vector<ast::Operation>());
-auto const if_expr_def = kw_if > expr > kw_then > expr > kw_else > expr;
+auto const if_expr_def = kw_if > inner_expr > kw_then > inner_expr > kw_else > inner_expr;
 auto const or_op_def = kw_or >> attr(std::string("or"));
 auto const and_op_def = kw_and >> attr(std::string("and"));
 auto const cmp_op_def = x3::string("==") | x3::string("!=") | x3::string("<=") | x3::string(">=") |
@@ -356,12 +364,12 @@ auto const unary_expr_def = neg_expr | postfix_expr;
 auto const neg_expr_def = x3::string("-") > nested[unary_expr];
 auto const postfix_expr_def = primary >> *suffix;
 auto const primary_def = literal | account | list_expr | paren_expr | ident;
-auto const paren_expr_def = '(' > expr > ')';
-auto const list_expr_def = '[' > -(expr % ',') > ']';
+auto const paren_expr_def = '(' > inner_expr > ')';
+auto const list_expr_def = '[' > -(inner_expr % ',') > ']';
 auto const suffix_def = field_suffix | index_suffix | call_suffix;
 auto const field_suffix_def = '.' > word;
-auto const index_suffix_def = '[' > expr > ']';
-auto const call_suffix_def = '(' > -(expr % ',') > ')';
+auto const index_suffix_def = '[' > inner_expr > ']';
+auto const call_suffix_def = '(' > -(inner_expr % ',') > ')';
 
 // Accounts. The checker rejects spaces inside an account (outside {expression} segments) from the
 // segments' positions: a lexeme[] here would nest a new skipper context for every {expression}.
@@ -372,13 +380,13 @@ struct segment_text_class;
 x3::rule<segment_text_class, std::string> const segment_text = "an account segment";
 auto const segment_text_def = lexeme[+(ascii::alnum | x3::char_("_.-"))];
 auto const name_segment_def = segment_text;
-auto const expr_segment_def = '{' > expr[set_value] > '}';
+auto const expr_segment_def = '{' > inner_expr[set_value] > '}';
 
 // Statements.
 auto const let_stmt_def = kw_let > ident > '=' > expr;
 auto const require_stmt_def = kw_require > expr > kw_else > string_lit;
-auto const if_stmt_def = kw_if > expr > block > -(kw_else > else_branch);
-auto const else_branch_def = block | nested[if_stmt];
+auto const if_stmt_def = kw_if > expr > inner_block > -(kw_else > else_branch);
+auto const else_branch_def = inner_block | nested[if_stmt];
 auto const move_stmt_def = kw_move > expr > kw_from > account > kw_to > account > -(kw_available > expr) >
                            -(kw_per > expr);
 auto const split_stmt_def = kw_split > expr > kw_from > account > -(kw_available > expr) > -(kw_per > expr) >
@@ -391,7 +399,8 @@ x3::rule<rest_text_class, std::string> const rest_text = "'rest'";
 auto const rest_text_def = raw[kw_rest];
 auto const rest_marker_def = rest_text;
 auto const stmt_def = let_stmt | require_stmt | if_stmt | move_stmt | split_stmt;
-auto const block_def = '{' > nested[*stmt] > block_close;
+auto const block_def = '{' > *stmt > block_close;
+auto const inner_block_def = nested[block];
 auto const block_close_def = lit('}');
 
 // Items.
@@ -423,6 +432,7 @@ BOOST_SPIRIT_DEFINE(cmp_link, sum_link, product_link, or_expr, and_expr, not_exp
 BOOST_SPIRIT_DEFINE(account, segment, name_segment, expr_segment, let_stmt, require_stmt, if_stmt,
                     else_branch, move_stmt, split_stmt, share, share_what, rest_marker, stmt, block,
                     block_close, set_item, setting_value, campaign_item, table_item)
+BOOST_SPIRIT_DEFINE(inner_expr, inner_block)
 BOOST_SPIRIT_DEFINE(table_entry, table_key, table_close, share_close, event_type, rule_item, item,
                     end_of_file, file, event_types, segment_text, rest_text, event_type_text, shares,
                     segments)

@@ -80,22 +80,37 @@ Result<PublishReport> publish_rules(Ledger& ledger, const std::string& source, c
     report.refused = report.issue_count > 0 && !options.force;
   }
   if (options.dry_run || report.refused) return report;
-  // Readers answer from the state before this version until the recomputation is done.
-  if (before > 0) FZ_TRY(ledger.create_reader_snapshot());
-  Appender appender(ledger, eng->get());
-  std::string reason;
-  if (appender.stage(published_event(info, source, report.sha256, now_us), &reason) !=
-      Disposition::kAppended) {
-    return make_error(reason);
+  if (before == 0) {
+    Appender appender(ledger, eng->get());
+    std::string reason;
+    if (appender.stage(published_event(info, source, report.sha256, now_us), &reason) != Disposition::kAppended) {
+      return make_error(reason);
+    }
+    FZ_TRY(appender.commit());
+    report.seq = ledger.head_seq();
+    report.written = true;
+    return report;
   }
-  FZ_TRY(appender.commit());
+  // The new version may govern events already in the log: recompute so that the projection equals a
+  // replay of the log. In three durable steps, each of which a crash may end: (1) the projection is
+  // emptied (it then covers no event), (2) the rules.published event is appended without touching the
+  // projection, (3) the projection is rebuilt from the first event. After a crash in any step the
+  // projection is behind the log, never ahead of it or wrong, and the next writer finishes (3).
+  // Readers answer from a snapshot of the state before this version meanwhile.
+  FZ_TRY(ledger.create_reader_snapshot());
+  FZ_TRY(clear_projection(ledger));
+  eng->reset();  // it cached the projection just emptied
+  {
+    Appender appender(ledger, nullptr);
+    std::string reason;
+    if (appender.stage(published_event(info, source, report.sha256, now_us), &reason) != Disposition::kAppended) {
+      return make_error(reason);
+    }
+    FZ_TRY(appender.commit());
+  }
   report.seq = ledger.head_seq();
   report.written = true;
-  if (before == 0) return report;
-
-  // The new version may govern events already in the log: recompute so that the projection equals a
-  // replay of the log.
-  auto rebuilt = rebuild_projection(ledger, ledger, report.seq);
+  auto rebuilt = catch_up_projection(ledger, ledger, report.seq);
   if (!rebuilt) return rebuilt.error();
   for (const auto& [vseq, n] : rebuilt->governed) {
     if (vseq == report.seq) report.reevaluated = n;

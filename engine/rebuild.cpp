@@ -46,20 +46,22 @@ bool is_projection_meta(std::string_view key) {
 
 }  // namespace
 
+Status clear_projection(Ledger& target) {
+  rocksdb::WriteBatch clear;
+  const std::string end(16, '\xff');
+  for (Cf cf : kProjectionCfs) clear.DeleteRange(target.cf(cf), "", end);
+  clear.DeleteRange(target.cf(Cf::kMeta), std::string(pformat::kVersionPrefix),
+                    std::string(pformat::kVersionPrefix) + end);
+  clear.Put(target.cf(Cf::kMeta), std::string(pformat::kProjectionHead), format::seq_key(0));
+  return target.write(clear);
+}
+
 Result<RebuildReport> rebuild_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
                                          const std::function<void(std::uint64_t)>& progress,
                                          const std::vector<PublishedVersion>* extra, Engine::Mode mode) {
   // Rebuilding in place: readers answer from a snapshot of the state before it until it is done.
   if (&source == &target) FZ_TRY(target.create_reader_snapshot());
-  {
-    rocksdb::WriteBatch clear;
-    const std::string end(16, '\xff');
-    for (Cf cf : kProjectionCfs) clear.DeleteRange(target.cf(cf), "", end);
-    clear.DeleteRange(target.cf(Cf::kMeta), std::string(pformat::kVersionPrefix),
-                      std::string(pformat::kVersionPrefix) + end);
-    clear.Put(target.cf(Cf::kMeta), std::string(pformat::kProjectionHead), format::seq_key(0));
-    FZ_TRY(target.write(clear));
-  }
+  FZ_TRY(clear_projection(target));
   return catch_up_projection(source, target, until_seq, progress, extra, mode);
 }
 

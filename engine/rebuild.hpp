@@ -30,6 +30,10 @@ struct RebuildReport {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> governed;  // (version seq, events it evaluated)
 };
 
+// Empties target's projection and marks it as covering no events (one synced batch): the next
+// catch_up_projection rebuilds it from the first event.
+Status clear_projection(Ledger& target);
+
 // progress(seq) is called after each batch (every 4096 events), seq being the last event applied.
 // `extra` versions (a what-if) are added to those published in the log. `mode` kEvaluate keeps only
 // balances, entities and targets (see Engine::Mode): for a scratch ledger whose balances alone are read.

@@ -118,7 +118,8 @@ TEST_CASE("balance prints a right-aligned table, CSV and the JSON of SPEC sectio
         "@agency:a1:vtask    -50.00     -50.00     0.00\n"
         "@streamer:s3:vtask   50.00      50.00     0.00\n");
   auto csv = run(fz_cmd(dir, "--format csv balance '@streamer:*'"));
-  CHECK(csv.out == "account,total,available,pending\n@streamer:s3:vtask,50.00,50.00,0.00\n");
+  // Account names are text starting with '@': CSV quotes them against formula injection (SPEC 8).
+  CHECK(csv.out == "account,total,available,pending\n'@streamer:s3:vtask,50.00,50.00,0.00\n");
   auto json = run(fz_cmd(dir, "--format json balance --at 2026-11-26T10:00:00+08:00 '@agency:*'"));
   CHECK(json.out.find("\"at\":\"2026-11-26T10:00:00+08:00\",\"accounts\":[{\"account\":\"@agency:a1:vtask\","
                       "\"total\":\"-50.00\",\"available\":\"-50.00\",\"pending\":\"0.00\"}]}") !=

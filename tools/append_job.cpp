@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "store/event_json.hpp"
+#include "tools/input_file.hpp"
 
 namespace fz {
 namespace {
@@ -21,6 +22,10 @@ struct Chunk {
   std::size_t input = 0;
   std::vector<ParsedLine> lines;
   bool end_of_input = false;
+  // The input could not be read after these lines: the producer stops here (SPEC section 8: a read
+  // error is an error, never the end of the input).
+  std::optional<std::string> read_error;
+  std::uint64_t last_line = 0;  // the number of the last line read before the error
 };
 
 // A bounded single-producer single-consumer queue: parsing runs ahead of writing by at most `cap` chunks.
@@ -64,28 +69,67 @@ class ChunkQueue {
 };
 
 constexpr std::size_t kLinesPerChunk = 4096;
+// Parsing may run ahead by a few chunks; a chunk of long lines is handed over early so that the
+// queue holds megabytes, not gigabytes (4096 lines of 64 KiB would be 256 MiB a chunk).
+constexpr std::size_t kBytesPerChunk = 4 * 1024 * 1024;
+
+// SPEC section 7's limit. The event parser says the same of a line it holds (store/event_json.cpp).
+std::string too_long_reason(std::uint64_t line_bytes) {
+  return fmt::format("line is {} bytes; an event line has at most {}", line_bytes, kMaxEventLineBytes);
+}
 
 void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q) {
   std::string line;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    Chunk chunk{i, {}, false};
+    Chunk chunk{i, {}, false, std::nullopt, 0};
     chunk.lines.reserve(kLinesPerChunk);
+    std::size_t chunk_bytes = 0;
     std::uint64_t line_no = 0;
-    while (std::getline(*inputs[i].in, line)) {
-      ++line_no;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines carry no event
-      chunk.lines.push_back(ParsedLine{line_no, parse_event_line(line)});
-      if (chunk.lines.size() == kLinesPerChunk) {
+    LineReader reader(*inputs[i].in, kMaxEventLineBytes);
+    for (;;) {
+      std::uint64_t too_long_bytes = 0;
+      auto got = reader.next(&line, &too_long_bytes);
+      if (!got) {
+        chunk.read_error = got.message();
+        chunk.last_line = line_no;
         q.push(std::move(chunk));
-        chunk = Chunk{i, {}, false};
+        q.finish();
+        return;
+      }
+      if (*got == LineReader::Got::kEnd) break;
+      ++line_no;
+      if (*got == LineReader::Got::kBlank) continue;
+      if (*got == LineReader::Got::kTooLong) {
+        LineResult refused;
+        refused.id = "-";
+        refused.reason = too_long_reason(too_long_bytes);
+        chunk.lines.push_back(ParsedLine{line_no, std::move(refused)});
+      } else {
+        if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines carry no event
+        chunk_bytes += line.size();
+        chunk.lines.push_back(ParsedLine{line_no, parse_event_line(line)});
+      }
+      if (chunk.lines.size() == kLinesPerChunk || chunk_bytes >= kBytesPerChunk) {
+        q.push(std::move(chunk));
+        chunk = Chunk{i, {}, false, std::nullopt, 0};
         chunk.lines.reserve(kLinesPerChunk);
+        chunk_bytes = 0;
       }
     }
     chunk.end_of_input = true;
     q.push(std::move(chunk));
   }
   q.finish();
+}
+
+Error read_failure(const std::string& file, const std::string& reason, std::uint64_t last_line,
+                   std::uint64_t durable_events) {
+  const std::string what = fmt::format("cannot read {}: {} (at line {})", file, reason, last_line + 1);
+  if (durable_events == 0) return make_error(what + "; nothing was appended");
+  return make_error(fmt::format(
+      "{}; the append stopped there: the {} event{} of earlier synced batches stay appended, the batch being "
+      "read was not (re-running the append reports the ones that stayed as duplicates)",
+      what, durable_events, durable_events == 1 ? "" : "s"));
 }
 
 }  // namespace
@@ -129,6 +173,14 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
         on_reject(LineRejection{file, pl.line, pl.result.id, reason});
       }
       if (!options.atomic && appender.staged() >= options.batch_events && !start_commit()) break;
+    }
+    if (chunk->read_error && !failure) {
+      // Batches already synced stay; the one being staged is dropped, so no event after the last
+      // acknowledged batch is written and nothing after the error is taken for the end of the input.
+      Status s = appender.discard();
+      failure = s.ok() ? read_failure(file, *chunk->read_error, chunk->last_line, appender.durable_events())
+                       : s.error();
+      continue;
     }
     if (!chunk->end_of_input || failure) continue;
     if (options.atomic && file_rejected > 0) {

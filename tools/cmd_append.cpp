@@ -2,14 +2,16 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
-#include <fstream>
 #include <memory>
 
 #include "engine/engine.hpp"
 #include "engine/rebuild.hpp"
 #include "store/ledger.hpp"
 #include "tools/append_job.hpp"
+#include "tools/arguments.hpp"
 #include "tools/cli.hpp"
+#include "tools/input_file.hpp"
+#include "tools/output.hpp"
 
 namespace fz::cli {
 namespace {
@@ -20,17 +22,14 @@ struct AppendArgs {
 };
 
 int run(const Globals& g, const AppendArgs& a) {
-  std::vector<std::unique_ptr<std::ifstream>> streams;
+  // Every input opens before the ledger does; a read error later stops the append (append_job.cpp).
+  std::vector<InputFile> files;
   std::vector<AppendInput> inputs;
   for (const std::string& f : a.files) {
-    if (f == "-") {
-      inputs.push_back({"-", &std::cin});
-      continue;
-    }
-    auto s = std::make_unique<std::ifstream>(f, std::ios::binary);
-    if (!*s) return fail(fmt::format("cannot read {}", f));
-    inputs.push_back({f, s.get()});
-    streams.push_back(std::move(s));
+    auto opened = open_input(f);
+    if (!opened) return fail(opened.message());
+    inputs.push_back({f, opened->stream.get()});
+    files.push_back(std::move(*opened));
   }
   auto ledger = Ledger::open(g.db_dir(), Ledger::Access::kWrite);
   if (!ledger) return fail(ledger.message());
@@ -49,7 +48,8 @@ int run(const Globals& g, const AppendArgs& a) {
       rejections.push_back(
           boost::json::object{{"file", r.file}, {"line", r.line}, {"id", r.id}, {"reason", r.reason}});
     } else {
-      fmt::print("{}:{}: {}: {}\n", r.file, r.line, r.id, r.reason);
+      // The reason may quote the line's text: escaped for the terminal (SPEC section 8).
+      fmt::print("{}\n", escape_display(fmt::format("{}:{}: {}: {}", r.file, r.line, r.id, r.reason)));
     }
   });
   if (!report) return fail(report.message());
@@ -77,7 +77,8 @@ void add_append(CLI::App& app, Globals& g, std::vector<Command>& out) {
   CLI::App* sub =
       app.add_subcommand("append", "validate JSON Lines event files (or - for stdin) and append them");
   sub->add_option("files", args->files, "event files, one JSON object per line; - reads standard input")
-      ->required();
+      ->required()
+      ->check(non_empty_arg());
   sub->add_flag("--atomic", args->atomic, "append each file all-or-nothing");
   out.push_back({sub, [&g, args] { return run(g, *args); }});
 }

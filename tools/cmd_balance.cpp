@@ -8,6 +8,7 @@
 #include "core/money.hpp"
 #include "engine/queries.hpp"
 #include "store/codec.hpp"
+#include "tools/arguments.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
 
@@ -75,10 +76,12 @@ int run(const Globals& g, const BalanceArgs& a) {
 void add_balance(CLI::App& app, Globals& g, std::vector<Command>& out) {
   auto args = std::make_shared<BalanceArgs>();
   CLI::App* sub = app.add_subcommand("balance", "total, available and pending balance of accounts");
-  sub->add_option("pattern", args->pattern, "account glob such as '@streamer:*:cps' (default: all accounts)");
+  sub->add_option("pattern", args->pattern, "account glob such as '@streamer:*:cps' (default: all accounts)")
+      ->check(account_glob_arg());
   sub->add_option("--at", args->at,
                   "only events whose time is at or before T, availability at T (RFC 3339, or YYYY-MM-DD for "
-                  "local midnight +08:00)");
+                  "local midnight +08:00)")
+      ->check(query_time_arg());
   out.push_back({sub, [&g, args] { return run(g, *args); }});
 }
 

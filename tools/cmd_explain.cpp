@@ -8,7 +8,9 @@
 #include "core/money.hpp"
 #include "engine/explain.hpp"
 #include "store/event_json.hpp"
+#include "tools/arguments.hpp"
 #include "tools/cli.hpp"
+#include "tools/output.hpp"
 #include "tools/posting_json.hpp"
 
 namespace fz::cli {
@@ -86,41 +88,51 @@ void print_json(const engine::Explanation& x) {
   std::cout << boost::json::serialize(o) << "\n";
 }
 
+// One line of the explanation on the terminal. Ids, meta values, reasons and rule text come from
+// the events and rules files: escaped, so a bidirectional override or a control character in them
+// cannot change what the reader sees (SPEC section 8).
+template <class... Args>
+void say(fmt::format_string<Args...> f, Args&&... args) {
+  std::string text = fmt::format(f, std::forward<Args>(args)...);
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  std::cout << escape_display(text) << '\n';
+}
+
 void print_text(const engine::Explanation& x) {
   const OffsetSec tz = x.timezone;
-  fmt::print("event {} (seq {}, hash {})\n", x.event.id, x.seq, x.hash_hex);
-  fmt::print("  {}\n", event_to_json(x.event, tz));
-  fmt::print("terms time {} ({})\n", format_time(x.terms_time, tz), x.terms_reason);
+  say("event {} (seq {}, hash {})\n", x.event.id, x.seq, x.hash_hex);
+  say("  {}\n", event_to_json(x.event, tz));
+  say("terms time {} ({})\n", format_time(x.terms_time, tz), x.terms_reason);
   if (x.version_seq) {
-    fmt::print("ruleset {} v{} (effective {}, published at seq {}): {}\n", x.version_name, x.version,
+    say("ruleset {} v{} (effective {}, published at seq {}): {}\n", x.version_name, x.version,
                format_time(x.version_effective, tz), *x.version_seq, x.version_reason);
   } else {
-    fmt::print("ruleset: {}\n", x.version_reason);
+    say("ruleset: {}\n", x.version_reason);
   }
-  for (const auto& s : x.other_versions) fmt::print("  not {}\n", s);
+  for (const auto& s : x.other_versions) say("  not {}\n", s);
   if (x.eligible) {
     if (*x.eligible) {
-      fmt::print("order eligible for commission\n");
+      say("order eligible for commission\n");
     } else {
-      fmt::print("order not eligible: {}\n", x.why_ineligible);
+      say("order not eligible: {}\n", x.why_ineligible);
     }
   }
   for (const auto& t : x.trace)
-    fmt::print("{}{}\n", std::string(2 + 2 * static_cast<std::size_t>(t.depth), ' '), t.text);
+    say("{}{}\n", std::string(2 + 2 * static_cast<std::size_t>(t.depth), ' '), t.text);
   for (const auto& c : x.targets) {
-    fmt::print("target {}{}:\n", c.key, c.previous.parts.empty() ? " (new)" : "");
+    say("target {}{}:\n", c.key, c.previous.parts.empty() ? " (new)" : "");
     for (const TargetRow& r : target_rows(c)) {
-      fmt::print("  {:<28} previous {:>12}  new {:>12}  delta {:>12}\n", r.account,
+      say("  {:<28} previous {:>12}  new {:>12}  delta {:>12}\n", r.account,
                  format_money(r.previous_fen), format_money(r.new_fen), format_money(r.delta_fen));
     }
   }
   if (x.postings.empty()) {
-    fmt::print("postings: none\n");
+    say("postings: none\n");
     return;
   }
-  fmt::print("postings:\n");
+  say("postings:\n");
   for (const auto& p : x.postings) {
-    fmt::print("  {:<28} {:>14}  available {}  rule {}{}{}\n", p.account, format_money(p.amount_fen),
+    say("  {:<28} {:>14}  available {}  rule {}{}{}\n", p.account, format_money(p.amount_fen),
                format_time(p.available_at, tz), p.rule, p.line ? fmt::format(" line {}", p.line) : "",
                p.key.empty() ? "" : " key " + p.key);
   }
@@ -132,7 +144,7 @@ void add_explain(CLI::App& app, Globals& g, std::vector<Command>& out) {
   auto id = std::make_shared<std::string>();
   CLI::App* sub =
       app.add_subcommand("explain", "why an event has its postings: version, rules, values, rounding");
-  sub->add_option("event", *id, "event id")->required();
+  sub->add_option("event", *id, "event id")->required()->check(identifier_arg());
   out.push_back({sub, [&g, id] {
                    auto ledger = engine::open_for_queries(g.db_dir());
                    if (!ledger) return fail(ledger.message());

@@ -5,6 +5,7 @@
 #include "engine/reader.hpp"
 #include "core/money.hpp"
 #include "engine/queries.hpp"
+#include "tools/arguments.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
 #include "tools/posting_json.hpp"
@@ -69,12 +70,14 @@ int run(const Globals& g, const JournalArgs& a) {
 void add_journal(CLI::App& app, Globals& g, std::vector<Command>& out) {
   auto args = std::make_shared<JournalArgs>();
   CLI::App* sub = app.add_subcommand("journal", "postings with their event, rule and line, in log order");
-  sub->add_option("--account", args->account, "account glob such as '@streamer:s1:*'");
-  sub->add_option("--event", args->event, "only the postings of this event id");
-  sub->add_option("--from", args->from, "only events at or after T");
-  sub->add_option("--to", args->to, "only events at or before T");
+  sub->add_option("--account", args->account, "account glob such as '@streamer:s1:*'")
+      ->check(account_glob_arg());
+  sub->add_option("--event", args->event, "only the postings of this event id")->check(identifier_arg());
+  sub->add_option("--from", args->from, "only events at or after T")->check(query_time_arg());
+  sub->add_option("--to", args->to, "only events at or before T")->check(query_time_arg());
   sub->add_option("--rule", args->rule,
-                  "only postings made by this rule ('adjustment' for operator adjustments)");
+                  "only postings made by this rule ('adjustment' for operator adjustments)")
+      ->check(non_empty_arg());
   out.push_back({sub, [&g, args] { return run(g, *args); }});
 }
 

@@ -13,6 +13,7 @@
 #include "engine/rebuild.hpp"
 #include "engine/whatif.hpp"
 #include "store/codec.hpp"
+#include "tools/arguments.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
 #include "tools/progress.hpp"
@@ -21,7 +22,7 @@ namespace fz::cli {
 namespace {
 
 struct ReplayArgs {
-  std::uint64_t until = 0;  // 0: the whole log
+  std::uint64_t until = 0;  // 0: the whole log (--until itself is at least 1)
   std::vector<std::string> rules;
 };
 
@@ -127,7 +128,8 @@ int run_what_if(const Globals& g, const ReplayArgs& a) {
   fmt::print("nothing was written to the ledger\n\n");
   t.print(std::cout);
   for (const auto& i : r->issues)
-    fmt::print("would now fail: seq {} ({}): {}\n", i.seq, i.event_id, i.message);
+    fmt::print("{}\n",
+               escape_display(fmt::format("would now fail: seq {} ({}): {}", i.seq, i.event_id, i.message)));
   if (r->issue_count > r->issues.size()) fmt::print("... and {} more\n", r->issue_count - r->issues.size());
   return kExitOk;
 }
@@ -178,10 +180,13 @@ void add_replay(CLI::App& app, Globals& g, std::vector<Command>& out) {
   auto args = std::make_shared<ReplayArgs>();
   CLI::App* sub =
       app.add_subcommand("replay", "rebuild the projection from the event log and print its digest");
-  sub->add_option("--until", args->until, "rebuild the state as of this sequence number, on the side");
+  sub->add_option("--until", args->until,
+                  "rebuild the state as of this sequence number (1 or more), on the side")
+      ->check(positive_integer_arg());
   sub->add_option(
       "--rules", args->rules,
-      "what-if: replay with these rules files treated as published after the last event; writes nothing");
+      "what-if: replay with these rules files treated as published after the last event; writes nothing")
+      ->check(non_empty_arg());
   out.push_back({sub, [&g, args] { return run(g, *args); }});
 }
 

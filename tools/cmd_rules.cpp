@@ -9,7 +9,9 @@
 #include "core/money.hpp"
 #include "dsl/rules_check.hpp"
 #include "engine/publish.hpp"
+#include "tools/arguments.hpp"
 #include "tools/cli.hpp"
+#include "tools/output.hpp"
 
 namespace fz::cli {
 namespace {
@@ -56,12 +58,12 @@ boost::json::object publish_json(const engine::PublishReport& r, const std::stri
 
 void print_recomputation(const engine::PublishReport& r) {
   for (const auto& d : r.differences) {
-    fmt::print("  {}  total {} -> {}  available {} -> {}\n", d.account, format_money(d.total_fen),
+    fmt::print("  {}  total {} -> {}  available {} -> {}\n", escape_display(d.account), format_money(d.total_fen),
                format_money(d.whatif_total_fen), format_money(d.available_fen),
                format_money(d.whatif_available_fen));
   }
   for (const auto& i : r.issues)
-    fmt::print("would now fail: seq {} ({}): {}\n", i.seq, i.event_id, i.message);
+    fmt::print("{}\n", escape_display(fmt::format("would now fail: seq {} ({}): {}", i.seq, i.event_id, i.message)));
   if (r.issue_count > r.issues.size()) fmt::print("... and {} more\n", r.issue_count - r.issues.size());
 }
 
@@ -121,12 +123,12 @@ void add_rules(CLI::App& app, Globals& g, std::vector<Command>& out) {
   rules->require_subcommand(1);
   auto files = std::make_shared<std::vector<std::string>>();
   CLI::App* check = rules->add_subcommand("check", "parse and type-check rules files; print diagnostics");
-  check->add_option("files", *files, "rules files")->required();
+  check->add_option("files", *files, "rules files")->required()->check(non_empty_arg());
   out.push_back({check, [files] { return dsl::run_rules_check(*files, std::cout, std::cerr); }});
   auto args = std::make_shared<PublishArgs>();
   CLI::App* pub =
       rules->add_subcommand("publish", "check a rules file, then append it to the ledger as a version");
-  pub->add_option("file", args->file, "rules file")->required();
+  pub->add_option("file", args->file, "rules file")->required()->check(non_empty_arg());
   pub->add_flag("--dry-run", args->dry_run, "show the recomputation (differences, what would fail); write nothing");
   pub->add_flag("--force", args->force,
                 "publish even when events governed by the version would fail in the recomputation");

@@ -5,6 +5,7 @@
 #include "engine/reader.hpp"
 #include "core/money.hpp"
 #include "engine/statement.hpp"
+#include "tools/arguments.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
 
@@ -79,8 +80,8 @@ int run(const Globals& g, const StatementArgs& a) {
 void add_statement(CLI::App& app, Globals& g, std::vector<Command>& out) {
   auto args = std::make_shared<StatementArgs>();
   CLI::App* sub = app.add_subcommand("statement", "a party's monthly statement");
-  sub->add_option("party", args->party, "streamer:ID or agency:ID")->required();
-  sub->add_option("--month", args->month, "YYYY-MM")->required();
+  sub->add_option("party", args->party, "streamer:ID or agency:ID")->required()->check(party_arg());
+  sub->add_option("--month", args->month, "YYYY-MM")->required()->check(month_arg());
   out.push_back({sub, [&g, args] { return run(g, *args); }});
 }
 

@@ -9,6 +9,7 @@
 
 #include "engine/versions.hpp"
 #include "store/ledger.hpp"
+#include "tools/arguments.hpp"
 #include "tools/cli.hpp"
 
 namespace fz::cli {
@@ -77,8 +78,12 @@ int main(int argc, char** argv) {
   CLI::App app{"fenzhang: an event-sourced settlement ledger for live-stream commerce"};
   app.require_subcommand(1);
   app.fallthrough();
+  // Usage errors read like every other error ("error: --at: is empty; ..."), exit 2.
+  app.failure_message(
+      [](const CLI::App* a, const CLI::Error& e) { return "error: " + CLI::FailureMessage::simple(a, e); });
   Globals g;
-  app.add_option("--db", g.db, "ledger directory (default: $FENZHANG_DB, else ./fenzhang.db)");
+  app.add_option("--db", g.db, "ledger directory (default: $FENZHANG_DB, else ./fenzhang.db)")
+      ->check(non_empty_arg());
   app.add_option("--format", g.format_name,
                  "output format: table, json or csv (default: table on a terminal)")
       ->check(CLI::IsMember({"table", "json", "csv"}));

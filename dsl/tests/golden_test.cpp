@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "dsl/rules_check.hpp"
@@ -76,7 +77,7 @@ TEST_CASE("limits: nesting, chains and the number of errors shown") {
   std::string nots = head + "let x = ";
   for (int k = 0; k < 70; ++k) nots += "not ";
   CHECK(first_line(compile_rules(nots + "true\n", "n.rules").diagnostics) ==
-        "n.rules:2:265: error: expression nested more than 64 levels deep");
+        "n.rules:2:269: error: expression nested more than 64 levels deep");
 
   std::string chain = head + "let x = 1";
   for (int k = 0; k < 300; ++k) chain += " + 1";
@@ -93,6 +94,62 @@ TEST_CASE("limits: nesting, chains and the number of errors shown") {
   CompileResult r = compile_rules(many, "m.rules");
   CHECK(r.error_count == 149);
   CHECK(r.diagnostics.find("m.rules: note: 49 more errors not shown\n") != std::string::npos);
+}
+
+TEST_CASE(
+    "issue 13 item 11: 64 nested ( ), [ ], unary -, not, if-then-else and if-blocks are accepted, 65 "
+    "refused") {
+  // SPEC section 7: expression nesting 64 (64 levels accepted, 65 refused), for every construct.
+  const std::string head = "ruleset t version 1 effective 2026-01-01\n";
+  auto repeat = [](const std::string& s, int n) {
+    std::string out;
+    for (int k = 0; k < n; ++k) out += s;
+    return out;
+  };
+  struct Construct {
+    std::string name;
+    std::function<std::string(int)> text;
+  };
+  const std::vector<Construct> constructs = {
+      {"( )", [&](int n) { return "let a = " + repeat("(", n) + "1" + repeat(")", n) + "\n"; }},
+      {"[ ] index", [&](int n) { return "let a = x" + repeat("[x", n - 1) + "[1" + repeat("]", n) + "\n"; }},
+      {"unary -", [&](int n) { return "let a = " + repeat("-", n) + "1\n"; }},
+      {"not", [&](int n) { return "let a = " + repeat("not ", n) + "true\n"; }},
+      {"if-then-else",
+       [&](int n) { return "let a = " + repeat("if true then ", n) + "1" + repeat(" else 2", n) + "\n"; }},
+      {"if-block",
+       [&](int n) {
+         return "rule r on order.paid {\n" + repeat("if true {\n", n) + "move 1.00 from @a:b to @c:d\n" +
+                repeat("}\n", n) + "}\n";
+       }},
+      {"{segment}",
+       [&](int n) {
+         return "rule r on order.paid {\nmove 1.00 from @a:{" + repeat("(", n - 1) + "\"x\"" +
+                repeat(")", n - 1) + "} to @c:d\n}\n";
+       }},
+  };
+  const std::string too_deep = "error: expression nested more than 64 levels deep";
+  for (const Construct& c : constructs) {
+    INFO(c.name);
+    const CompileResult at_limit = compile_rules(head + c.text(64), "n.rules");
+    CHECK(at_limit.diagnostics.find(too_deep) == std::string::npos);
+    const CompileResult over = compile_rules(head + c.text(65), "n.rules");
+    CHECK(over.diagnostics.find(too_deep) != std::string::npos);
+  }
+  // The files: 64 accepted (nested lists pass the nesting limit and stop at the type rule instead), 65
+  // refused.
+  for (const char* name : {"parens", "unary_minus", "not", "if_expr", "if_blocks"}) {
+    const fs::path good = kRoot / "dsl/testdata/good" / (std::string("nesting_") + name + "_64.rules");
+    INFO(good.string());
+    CHECK(compile_rules(read_file(good), good.string()).ruleset.has_value());
+  }
+  CHECK(read_file(kRoot / "dsl/testdata/bad/nesting_brackets_64.expected").find("a list cannot hold list") !=
+        std::string::npos);
+  for (const char* name : {"parens", "brackets", "unary_minus", "not", "if_expr", "if_blocks"}) {
+    const fs::path bad = kRoot / "dsl/testdata/bad" / (std::string("nesting_") + name + "_65.expected");
+    INFO(bad.string());
+    CHECK(read_file(bad).find(too_deep) != std::string::npos);
+  }
 }
 
 TEST_CASE("rules check: summary lines, diagnostics and exit codes") {
