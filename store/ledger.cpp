@@ -605,9 +605,21 @@ Status Ledger::create_reader_snapshot() {
 
 Status Ledger::remove_reader_snapshot() {
   if (!witness_) return Status::Ok();
+  // Renamed away first, then deleted: a kill during remove_all must never leave a half-deleted
+  // snapshot under the name that create_reader_snapshot() and the readers take for a complete one
+  // (found by the kill loop: a later interrupted rebuild then had no usable snapshot for readers).
+  const std::string final_dir = reader_snapshot_dir(dir_);
+  const std::string doomed = final_dir + ".old";
   std::error_code ec;
-  std::filesystem::remove_all(reader_snapshot_dir(dir_), ec);
-  if (ec) return make_io_error(fmt::format("cannot remove {}: {}", reader_snapshot_dir(dir_), ec.message()));
+  std::filesystem::remove_all(doomed, ec);
+  if (ec) return make_io_error(fmt::format("cannot remove {}: {}", doomed, ec.message()));
+  if (!std::filesystem::exists(final_dir, ec)) return Status::Ok();
+  if (::rename(final_dir.c_str(), doomed.c_str()) != 0) {
+    return make_io_error(fmt::format("cannot rename {}: {}", final_dir, std::strerror(errno)));
+  }
+  FZ_TRY(sync_path(dir_));
+  std::filesystem::remove_all(doomed, ec);
+  if (ec) return make_io_error(fmt::format("cannot remove {}: {}", doomed, ec.message()));
   return Status::Ok();
 }
 
