@@ -9,7 +9,7 @@
 #include <span>
 #include <string_view>
 
-#include "store/event.hpp"
+#include "model/event.hpp"
 
 namespace fz::dsl {
 

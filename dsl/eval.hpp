@@ -16,7 +16,7 @@
 #include "core/time.hpp"
 #include "dsl/entities.hpp"
 #include "dsl/ruleset.hpp"
-#include "store/event.hpp"
+#include "model/event.hpp"
 
 namespace fz::dsl {
 

@@ -12,7 +12,7 @@
 
 #include "core/rational.hpp"
 #include "dsl/entities.hpp"
-#include "store/event.hpp"
+#include "model/event.hpp"
 
 namespace fz::dsl::detail {
 

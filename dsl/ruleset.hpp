@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/time.hpp"
-#include "store/event.hpp"
+#include "model/event.hpp"
 
 namespace fz::dsl {
 

@@ -91,7 +91,7 @@ std::optional<Eligibility> Engine::order_eligibility_of(const Event& e) {
       e.type != EventType::kOrderRefunded) {
     return std::nullopt;
   }
-  const Order* o = state_.orders.find(e.field(field_index(e.type, "order")).s);
+  const Order* o = state_.orders.find(e.text(fields::kOrder));
   if (o == nullptr) return std::nullopt;
   const Order copy = *o;
   const PublishedVersion* v = versions_.governing(last_terms_time_);
@@ -152,9 +152,10 @@ Status Engine::post(const Event& e, std::uint64_t seq, std::vector<Posting>* pos
   if (e.type != EventType::kAdjustment) return run_rules(e, seq, postings);
   {
     // An operator's correcting transfer: one balanced pair, available at once, no rules run.
-    const Fen amount = e.field(2).i;
-    Posting from{seq, e.id, e.at_us, e.field(0).s, -amount, e.at_us, 0, "adjustment", 0, ""};
-    Posting to{seq, e.id, e.at_us, e.field(1).s, amount, e.at_us, 0, "adjustment", 0, ""};
+    const Fen amount = e.number(fields::adjustment::kAmount);
+    Posting from{seq,          e.id, e.at_us, e.text(fields::adjustment::kFrom), -amount, e.at_us, 0,
+                 "adjustment", 0,    ""};
+    Posting to{seq, e.id, e.at_us, e.text(fields::adjustment::kTo), amount, e.at_us, 0, "adjustment", 0, ""};
     postings->push_back(std::move(from));
     postings->push_back(std::move(to));
   }

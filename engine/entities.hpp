@@ -45,7 +45,7 @@ struct Payout {
 struct Plan {
   std::string merchant;
   bool directed = false;
-  std::int64_t rate_units = 0;  // percent x 10^4 (store/event.hpp kPercentScale)
+  std::int64_t rate_units = 0;  // percent x 10^4 (model/event.hpp kPercentScale)
   std::string approval;         // "auto" / "manual" for directed plans, "" for general ones
   TimeUs created_at = 0;
   TimeUs effective_at = 0;

@@ -70,27 +70,29 @@ EventFacts::EventFacts(EntityState& state, AccountBook& accounts, Table<Allocati
   // Which streamer and agency the event brings into scope (SPEC 4).
   switch (event.type) {
     case EventType::kAgencyContracted:
-      agency_id_ = field("agency");
+      agency_id_ = event.text(fields::agency_contracted::kAgency);
       return;
     case EventType::kStreamerSigned:
     case EventType::kStreamerReleased:
+      streamer_id_ = event.text(fields::streamer::kStreamer);
+      break;
     case EventType::kPlanApplied:
     case EventType::kPlanApproved:
     case EventType::kPlanRejected:
-      streamer_id_ = field("streamer");
+      streamer_id_ = event.text(fields::plan_decision::kStreamer);
       break;
     case EventType::kOrderPaid:
     case EventType::kOrderConfirmed:
     case EventType::kOrderRefunded:
-      if (const Order* o = state_.orders.find(field("order"))) streamer_id_ = o->streamer;
+      if (const Order* o = state_.orders.find(event.text(fields::kOrder))) streamer_id_ = o->streamer;
       break;
     case EventType::kVtaskCreated:
     case EventType::kVtaskConfirmed:
     case EventType::kVtaskCancelled:
-      if (const Task* t = state_.tasks.find(field("task"))) streamer_id_ = t->streamer;
+      if (const Task* t = state_.tasks.find(event.text(fields::kTask))) streamer_id_ = t->streamer;
       break;
     case EventType::kWithdrawalRequested: {
-      const std::string& party = field("party");
+      const std::string& party = event.text(fields::kParty);
       const auto colon = party.find(':');
       if (party.compare(0, colon, "agency") == 0) {
         agency_id_ = party.substr(colon + 1);
@@ -110,10 +112,6 @@ EventFacts::EventFacts(EntityState& state, AccountBook& accounts, Table<Allocati
     return;
   }
   if (const Streamer* s = state_.streamers.find(streamer_id_)) agency_id_ = s->agency_at(terms_time_);
-}
-
-const std::string& EventFacts::field(std::string_view name) const {
-  return event_.field(field_index(event_.type, name)).s;
 }
 
 bool EventFacts::entity_field(EntityKind kind, int f, FieldValue* out) const {
@@ -137,7 +135,7 @@ bool EventFacts::entity_field(EntityKind kind, int f, FieldValue* out) const {
 
 bool EventFacts::order_field(int f, FieldValue* out) const {
   using F = dsl::OrderField;
-  const std::string& id = field("order");
+  const std::string& id = event_.text(fields::kOrder);
   const Order* o = state_.orders.find(id);
   if (o == nullptr) return false;
   switch (static_cast<F>(f)) {
@@ -177,7 +175,7 @@ bool EventFacts::order_field(int f, FieldValue* out) const {
 
 bool EventFacts::plan_field(int f, FieldValue* out) const {
   using F = dsl::PlanField;
-  const std::string& id = field("plan");
+  const std::string& id = event_.text(fields::kPlan);
   const Plan* p = state_.plans.find(id);
   if (p == nullptr) return false;
   switch (static_cast<F>(f)) {
@@ -201,7 +199,7 @@ bool EventFacts::plan_field(int f, FieldValue* out) const {
 
 bool EventFacts::task_field(int f, FieldValue* out) const {
   using F = dsl::TaskField;
-  const std::string& id = field("task");
+  const std::string& id = event_.text(fields::kTask);
   const Task* t = state_.tasks.find(id);
   if (t == nullptr) return false;
   switch (static_cast<F>(f)) {
@@ -240,7 +238,7 @@ bool EventFacts::agency_field(int f, FieldValue* out) const {
 
 bool EventFacts::party_field(int f, FieldValue* out) const {
   using F = dsl::PartyField;
-  const std::string& party = field("party");
+  const std::string& party = event_.text(fields::kParty);
   const auto colon = party.find(':');
   const Payout* p = state_.payouts.find(party);
   switch (static_cast<F>(f)) {

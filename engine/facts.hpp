@@ -45,7 +45,6 @@ class EventFacts final : public dsl::Facts {
   bool task_field(int field, FieldValue* out) const;
   bool agency_field(int field, FieldValue* out) const;
   bool party_field(int field, FieldValue* out) const;
-  const std::string& field(std::string_view name) const;
 
   EntityState& state_;
   AccountBook& accounts_;

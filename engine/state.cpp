@@ -7,17 +7,6 @@
 #include "core/money.hpp"
 
 namespace fz::engine {
-namespace {
-
-const std::string& str(const Event& e, std::string_view field) {
-  return e.field(field_index(e.type, field)).s;
-}
-std::int64_t num(const Event& e, std::string_view field) {
-  return e.field(field_index(e.type, field)).i;
-}
-
-}  // namespace
-
 EntityState::EntityState() = default;
 
 void EntityState::attach(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
@@ -39,7 +28,8 @@ Status EntityState::check_and_apply(const Event& e) {
     case EventType::kStreamerReleased:
       return streamer_released(e);
     case EventType::kPayoutBound:
-      payouts.put(str(e, "party"), Payout{str(e, "alipay"), num(e, "verified") != 0});
+      payouts.put(e.text(fields::kParty), Payout{e.text(fields::payout_bound::kAlipay),
+                                                 e.number(fields::payout_bound::kVerified) != 0});
       return Status::Ok();
     case EventType::kPlanCreated:
       return plan_created(e);
@@ -73,11 +63,11 @@ TimeUs EntityState::terms_time(const Event& e) {
   switch (e.type) {
     case EventType::kOrderConfirmed:
     case EventType::kOrderRefunded:
-      if (const Order* o = orders.find(str(e, "order"))) return o->paid_at;
+      if (const Order* o = orders.find(e.text(fields::kOrder))) return o->paid_at;
       return e.at_us;
     case EventType::kVtaskConfirmed:
     case EventType::kVtaskCancelled:
-      if (const Task* t = tasks.find(str(e, "task"))) return t->created_at;
+      if (const Task* t = tasks.find(e.text(fields::kTask))) return t->created_at;
       return e.at_us;
     default:
       return e.at_us;
@@ -85,7 +75,7 @@ TimeUs EntityState::terms_time(const Event& e) {
 }
 
 Status EntityState::agency_contracted(const Event& e) {
-  const std::string& id = str(e, "agency");
+  const std::string& id = e.text(fields::agency_contracted::kAgency);
   if (const Agency* a = agencies.find(id)) {
     return make_error(
         fmt::format("agency {} is already contracted (since {})", id, format_time(a->contracted_at)));
@@ -95,8 +85,8 @@ Status EntityState::agency_contracted(const Event& e) {
 }
 
 Status EntityState::streamer_signed(const Event& e) {
-  const std::string& id = str(e, "streamer");
-  const std::string& agency = str(e, "agency");
+  const std::string& id = e.text(fields::streamer::kStreamer);
+  const std::string& agency = e.text(fields::streamer::kAgency);
   if (agencies.find(agency) == nullptr) {
     return make_error(fmt::format("agency {} has no contract; record agency.contracted first", agency));
   }
@@ -112,7 +102,7 @@ Status EntityState::streamer_signed(const Event& e) {
 }
 
 Status EntityState::streamer_released(const Event& e) {
-  const std::string& id = str(e, "streamer");
+  const std::string& id = e.text(fields::streamer::kStreamer);
   const Streamer* cur = streamers.find(id);
   if (cur == nullptr || !cur->signed_now())
     return make_error(fmt::format("streamer {} is not signed to any agency", id));
@@ -128,13 +118,13 @@ Status EntityState::streamer_released(const Event& e) {
 }
 
 Status EntityState::plan_created(const Event& e) {
-  const std::string& id = str(e, "plan");
+  const std::string& id = e.text(fields::kPlan);
   if (plans.find(id) != nullptr) return make_error(fmt::format("plan {} already exists", id));
   Plan p;
-  p.merchant = str(e, "merchant");
-  p.directed = str(e, "kind") == "directed";
-  p.rate_units = num(e, "rate");
-  const FieldValue& approval = e.field(field_index(e.type, "approval"));
+  p.merchant = e.text(fields::plan_created::kMerchant);
+  p.directed = e.text(fields::plan_created::kKind) == "directed";
+  p.rate_units = e.number(fields::plan_created::kRate);
+  const FieldValue& approval = e[fields::plan_created::kApproval];
   p.approval = approval.present ? approval.s : "";
   p.created_at = e.at_us;
   p.effective_at = e.at_us;  // directed plans: derived with the governing timezone when read
@@ -143,8 +133,8 @@ Status EntityState::plan_created(const Event& e) {
 }
 
 Status EntityState::plan_applied(const Event& e) {
-  const std::string& plan_id = str(e, "plan");
-  const std::string& streamer = str(e, "streamer");
+  const std::string& plan_id = e.text(fields::kPlan);
+  const std::string& streamer = e.text(fields::plan_decision::kStreamer);
   const Plan* plan = plans.find(plan_id);
   if (plan == nullptr) return make_error(fmt::format("plan {} does not exist", plan_id));
   if (!plan->directed)
@@ -171,8 +161,8 @@ Status EntityState::plan_applied(const Event& e) {
 }
 
 Status EntityState::plan_decided(const Event& e, bool approved) {
-  const std::string& plan_id = str(e, "plan");
-  const std::string& streamer = str(e, "streamer");
+  const std::string& plan_id = e.text(fields::kPlan);
+  const std::string& streamer = e.text(fields::plan_decision::kStreamer);
   const std::string key = application_key(plan_id, streamer);
   const Application* cur = applications.find(key);
   if (cur == nullptr || cur->status != ApplicationStatus::kPending) {
@@ -186,21 +176,21 @@ Status EntityState::plan_decided(const Event& e, bool approved) {
 }
 
 Status EntityState::order_paid(const Event& e) {
-  const std::string& id = str(e, "order");
+  const std::string& id = e.text(fields::kOrder);
   if (orders.find(id) != nullptr) return make_error(fmt::format("order {} was already paid", id));
   Order o;
-  o.merchant = str(e, "merchant");
-  o.streamer = str(e, "streamer");
-  o.plan = str(e, "plan");
-  o.amount = num(e, "amount");
+  o.merchant = e.text(fields::order_paid::kMerchant);
+  o.streamer = e.text(fields::order_paid::kStreamer);
+  o.plan = e.text(fields::order_paid::kPlan);
+  o.amount = e.number(fields::order_paid::kAmount);
   o.paid_at = e.at_us;
-  o.via_link = num(e, "via_link") != 0;
+  o.via_link = e.number(fields::order_paid::kViaLink) != 0;
   orders.put(id, std::move(o));
   return Status::Ok();
 }
 
 Status EntityState::order_confirmed(const Event& e) {
-  const std::string& id = str(e, "order");
+  const std::string& id = e.text(fields::kOrder);
   const Order* cur = orders.find(id);
   if (cur == nullptr) return make_error(fmt::format("order {} has not been paid", id));
   if (cur->confirmed) return make_error(fmt::format("order {} is already confirmed", id));
@@ -213,9 +203,9 @@ Status EntityState::order_confirmed(const Event& e) {
 }
 
 Status EntityState::order_refunded(const Event& e) {
-  const std::string& id = str(e, "order");
-  const std::string& case_id = str(e, "case");
-  const Fen amount = num(e, "amount");
+  const std::string& id = e.text(fields::kOrder);
+  const std::string& case_id = e.text(fields::order_refunded::kCase);
+  const Fen amount = e.number(fields::order_refunded::kAmount);
   const Order* cur = orders.find(id);
   if (cur == nullptr) return make_error(fmt::format("order {} has not been paid", id));
   if (std::find(cur->cases.begin(), cur->cases.end(), case_id) != cur->cases.end()) {
@@ -233,20 +223,20 @@ Status EntityState::order_refunded(const Event& e) {
 }
 
 Status EntityState::vtask_created(const Event& e) {
-  const std::string& id = str(e, "task");
+  const std::string& id = e.text(fields::kTask);
   if (tasks.find(id) != nullptr) return make_error(fmt::format("V-task {} already exists", id));
   Task t;
-  t.merchant = str(e, "merchant");
-  t.streamer = str(e, "streamer");
-  t.kind = str(e, "kind");
-  t.price = num(e, "price");
+  t.merchant = e.text(fields::vtask_created::kMerchant);
+  t.streamer = e.text(fields::vtask_created::kStreamer);
+  t.kind = e.text(fields::vtask_created::kKind);
+  t.price = e.number(fields::vtask_created::kPrice);
   t.created_at = e.at_us;
   tasks.put(id, std::move(t));
   return Status::Ok();
 }
 
 Status EntityState::vtask_ended(const Event& e, bool confirmed) {
-  const std::string& id = str(e, "task");
+  const std::string& id = e.text(fields::kTask);
   const Task* cur = tasks.find(id);
   if (cur == nullptr) return make_error(fmt::format("V-task {} has not been created", id));
   if (cur->confirmed) return make_error(fmt::format("V-task {} is already confirmed", id));

@@ -16,7 +16,7 @@
 #include "core/result.hpp"
 #include "engine/entities.hpp"
 #include "engine/table.hpp"
-#include "store/event.hpp"
+#include "model/event.hpp"
 
 namespace fz::engine {
 

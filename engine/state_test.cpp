@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "engine/state.hpp"
-#include "store/event_json.hpp"
+#include "model/event_json.hpp"
 #include "store/ledger.hpp"
 #include "tests/test_util.hpp"
 

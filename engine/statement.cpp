@@ -40,17 +40,16 @@ std::string classify(const Posting& p, const Event& e, const std::vector<Posting
 }
 
 std::string reference(const Event& e) {
-  auto f = [&](std::string_view name) { return e.field(field_index(e.type, name)).s; };
   switch (e.type) {
     case EventType::kOrderPaid:
     case EventType::kOrderConfirmed:
-      return f("order");
+      return e.text(fields::kOrder);
     case EventType::kOrderRefunded:
-      return f("order") + "/" + f("case");
+      return e.text(fields::kOrder) + "/" + e.text(fields::order_refunded::kCase);
     case EventType::kVtaskCreated:
     case EventType::kVtaskConfirmed:
     case EventType::kVtaskCancelled:
-      return f("task");
+      return e.text(fields::kTask);
     default:
       return e.id;
   }

@@ -49,14 +49,14 @@ const PublishedVersion* Versions::find(const std::string& name, std::int64_t ver
 }
 
 Result<PublishedVersion> version_from_event(const Event& e, std::uint64_t seq) {
-  const std::string& name = e.field(field_index(e.type, "ruleset")).s;
-  const std::string& source = e.field(field_index(e.type, "source")).s;
+  const std::string& name = e.text(fields::rules_published::kRuleset);
+  const std::string& source = e.text(fields::rules_published::kSource);
   dsl::CompileResult compiled = dsl::compile_rules(source, fmt::format("{} (seq {})", name, seq));
   if (!compiled.ruleset) {
     return make_error(
         fmt::format("the ruleset published at seq {} does not compile:\n{}", seq, compiled.diagnostics));
   }
-  return PublishedVersion{seq, e.field(field_index(e.type, "sha256")).s, std::move(*compiled.ruleset)};
+  return PublishedVersion{seq, e.text(fields::rules_published::kSha256), std::move(*compiled.ruleset)};
 }
 
 namespace {

@@ -10,7 +10,7 @@
 
 #include "core/result.hpp"
 #include "dsl/ruleset.hpp"
-#include "store/event.hpp"
+#include "model/event.hpp"
 #include "store/ledger.hpp"
 
 namespace fz::engine {

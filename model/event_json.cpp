@@ -1,4 +1,4 @@
-#include "store/event_json.hpp"
+#include "model/event_json.hpp"
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -261,31 +261,34 @@ std::string check_field(const FieldSpec& spec, const Member* m, FieldValue* out)
 
 // Preconditions that need no ledger state.
 std::string check_stateless(const Event& e) {
-  auto positive = [&](std::string_view field) -> std::string {
-    const int i = field_index(e.type, field);
-    if (e.field(i).i <= 0) {
-      return fmt::format("{}: must be greater than 0, got \"{}\"", field, format_money(e.field(i).i));
+  auto positive = [&](FieldRef field) -> std::string {
+    if (e.number(field) <= 0) {
+      return fmt::format("{}: must be greater than 0, got \"{}\"", spec_of(e.type).fields[field.index].name,
+                         format_money(e.number(field)));
     }
     return {};
   };
   switch (e.type) {
     case EventType::kOrderPaid:
+      return positive(fields::order_paid::kAmount);
     case EventType::kOrderRefunded:
+      return positive(fields::order_refunded::kAmount);
     case EventType::kWithdrawalRequested:
-      return positive("amount");
+      return positive(fields::withdrawal::kAmount);
     case EventType::kVtaskCreated:
-      return positive("price");
+      return positive(fields::vtask_created::kPrice);
     case EventType::kAdjustment: {
-      if (auto r = positive("amount"); !r.empty()) return r;
-      if (e.field(0).s == e.field(1).s)
-        return fmt::format("to: must differ from from (both {})", e.field(0).s);
+      if (auto r = positive(fields::adjustment::kAmount); !r.empty()) return r;
+      const std::string& from = e.text(fields::adjustment::kFrom);
+      if (from == e.text(fields::adjustment::kTo))
+        return fmt::format("to: must differ from from (both {})", from);
       return {};
     }
     case EventType::kPlanCreated: {
-      const bool directed = e.field(2).s == "directed";
-      if (directed && !e.field(4).present)
-        return "approval: missing (directed plans need \"auto\" or \"manual\")";
-      if (!directed && e.field(4).present) return "approval: must be absent for general plans";
+      const bool directed = e.text(fields::plan_created::kKind) == "directed";
+      const bool approval = e[fields::plan_created::kApproval].present;
+      if (directed && !approval) return "approval: missing (directed plans need \"auto\" or \"manual\")";
+      if (!directed && approval) return "approval: must be absent for general plans";
       return {};
     }
     default:

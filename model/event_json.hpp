@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "core/time.hpp"
-#include "store/event.hpp"
+#include "model/event.hpp"
 
 namespace fz {
 

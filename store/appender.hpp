@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "core/result.hpp"
-#include "store/event.hpp"
+#include "model/event.hpp"
 #include "store/ledger.hpp"
 
 namespace fz {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <boost/crc.hpp>
 #include <cassert>
+#include <cstdlib>
 
 namespace fz {
 namespace {
@@ -150,34 +151,62 @@ Result<Event> decode_event(std::string_view record) {
   return e;
 }
 
+namespace {
+
+// One SHA-256 context per thread, made once: a new context and OpenSSL 3's implicit fetch of the
+// algorithm on every call cost more than hashing a small record. Thread-local because the appender
+// hashes on one thread while readers may verify on others.
+class Sha256Context {
+ public:
+  Sha256Context() : md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)), ctx_(EVP_MD_CTX_new()) {
+    if (md_ == nullptr || ctx_ == nullptr) std::abort();  // OpenSSL without SHA-256: nothing can be checked
+  }
+  ~Sha256Context() {
+    EVP_MD_CTX_free(ctx_);
+    EVP_MD_free(md_);
+  }
+  Sha256Context(const Sha256Context&) = delete;
+  Sha256Context& operator=(const Sha256Context&) = delete;
+
+  format::Hash digest(std::string_view a, std::string_view b) {
+    format::Hash out{};
+    unsigned int len = 0;
+    const bool ok =
+        EVP_DigestInit_ex2(ctx_, md_, nullptr) == 1 && EVP_DigestUpdate(ctx_, a.data(), a.size()) == 1 &&
+        EVP_DigestUpdate(ctx_, b.data(), b.size()) == 1 && EVP_DigestFinal_ex(ctx_, out.data(), &len) == 1;
+    // SHA-256 from OpenSSL does not fail on valid inputs; if it ever did, a ledger must not go on.
+    if (!ok || len != out.size()) std::abort();
+    return out;
+  }
+
+ private:
+  EVP_MD* md_;
+  EVP_MD_CTX* ctx_;
+};
+
+Sha256Context& thread_sha256() {
+  thread_local Sha256Context context;
+  return context;
+}
+
+}  // namespace
+
 format::Hash chain_hash(const format::Hash& previous, std::string_view record) {
-  format::Hash out{};
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  unsigned int len = 0;
-  const bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
-                  EVP_DigestUpdate(ctx, previous.data(), previous.size()) == 1 &&
-                  EVP_DigestUpdate(ctx, record.data(), record.size()) == 1 &&
-                  EVP_DigestFinal_ex(ctx, out.data(), &len) == 1;
-  EVP_MD_CTX_free(ctx);
-  // SHA-256 from OpenSSL does not fail on valid inputs; if it ever did, a ledger must not go on.
-  if (!ok || len != out.size()) std::abort();
-  return out;
+  return thread_sha256().digest(
+      std::string_view(reinterpret_cast<const char*>(previous.data()), previous.size()), record);
 }
 
 std::string sha256_hex(std::string_view bytes) {
-  format::Hash out{};
-  unsigned int n = 0;
-  // As in chain_hash: OpenSSL's SHA-256 does not fail on valid inputs; if it did, stop.
-  if (EVP_Digest(bytes.data(), bytes.size(), out.data(), &n, EVP_sha256(), nullptr) != 1 || n != out.size()) {
-    std::abort();
-  }
-  return hash_hex(out);
+  return hash_hex(thread_sha256().digest(bytes, {}));
 }
 
 std::string hash_hex(const format::Hash& hash) {
-  std::string out;
-  out.reserve(64);
-  for (std::uint8_t b : hash) out += fmt::format("{:02x}", b);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(hash.size() * 2, '0');
+  for (std::size_t i = 0; i < hash.size(); ++i) {
+    out[2 * i] = kHex[hash[i] >> 4];
+    out[2 * i + 1] = kHex[hash[i] & 0xF];
+  }
   return out;
 }
 

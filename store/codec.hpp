@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "core/result.hpp"
-#include "store/event.hpp"
+#include "model/event.hpp"
 #include "store/format.hpp"
 
 namespace fz {

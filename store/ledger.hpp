@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "core/result.hpp"
-#include "store/event.hpp"
+#include "model/event.hpp"
 #include "store/format.hpp"
 #include "store/head_witness.hpp"
 

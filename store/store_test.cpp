@@ -8,7 +8,7 @@
 
 #include "store/appender.hpp"
 #include "store/codec.hpp"
-#include "store/event_json.hpp"
+#include "model/event_json.hpp"
 #include "store/ledger.hpp"
 #include "store/verify.hpp"
 #include "tests/test_util.hpp"

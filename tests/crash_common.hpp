@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 
-#include "store/event.hpp"
+#include "model/event.hpp"
 
 namespace fz::crash {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "store/event_json.hpp"
+#include "model/event_json.hpp"
 #include "store/ledger.hpp"
 #include "tests/test_util.hpp"
 #include "tools/append_job.hpp"

@@ -7,7 +7,7 @@
 #include <optional>
 #include <thread>
 
-#include "store/event_json.hpp"
+#include "model/event_json.hpp"
 #include "tools/input_file.hpp"
 
 namespace fz {
@@ -73,7 +73,7 @@ constexpr std::size_t kLinesPerChunk = 4096;
 // queue holds megabytes, not gigabytes (4096 lines of 64 KiB would be 256 MiB a chunk).
 constexpr std::size_t kBytesPerChunk = 4 * 1024 * 1024;
 
-// SPEC section 7's limit. The event parser says the same of a line it holds (store/event_json.cpp).
+// SPEC section 7's limit. The event parser says the same of a line it holds (model/event_json.cpp).
 std::string too_long_reason(std::uint64_t line_bytes) {
   return fmt::format("line is {} bytes; an event line has at most {}", line_bytes, kMaxEventLineBytes);
 }

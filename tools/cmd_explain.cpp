@@ -7,7 +7,7 @@
 #include "engine/reader.hpp"
 #include "core/money.hpp"
 #include "engine/explain.hpp"
-#include "store/event_json.hpp"
+#include "model/event_json.hpp"
 #include "tools/arguments.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"

@@ -14,7 +14,7 @@
 
 #include "engine/engine.hpp"
 #include "store/codec.hpp"
-#include "store/event_json.hpp"
+#include "model/event_json.hpp"
 #include "store/ledger.hpp"
 #include "store/verify.hpp"
 #include "tools/append_job.hpp"

@@ -6,7 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "engine/queries.hpp"
-#include "store/event_json.hpp"
+#include "model/event_json.hpp"
 #include "tests/hardening/hardening.hpp"
 
 using namespace fz;
@@ -192,7 +192,7 @@ TEST_CASE("values at the limits are accepted exactly, one past them is not") {
   auto paid = (*ledger)->read((*ledger)->head_seq() - 2);
   REQUIRE(paid.ok());
   CHECK(paid->event.id == id128);
-  CHECK(paid->event.fields[4].i == INT64_MAX);
+  CHECK(paid->event.number(fields::order_paid::kAmount) == INT64_MAX);
   // The same account again would overflow its balance: the engine refuses, nothing changes.
   const Snapshot before = snapshot(**ledger);
   AppendOutcome o = append(

@@ -26,7 +26,7 @@
 #include "engine/queries.hpp"
 #include "engine/rebuild.hpp"
 #include "store/appender.hpp"
-#include "store/event_json.hpp"
+#include "model/event_json.hpp"
 #include "tests/model/model.hpp"
 #include "tests/test_util.hpp"
 
