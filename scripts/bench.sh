@@ -20,6 +20,7 @@
 # build/release/tools/fenzhang), FZ_BENCH_DIR (work files, default build/bench/work; 10M events need
 # about 2.5 GB for the JSONL file plus the ledger), FZ_SEED (1), FZ_STREAMERS (1000),
 # FZ_BALANCE_RUNS (20), FZ_KEEP_LEDGER=1 keeps each size's ledger (default: removed after the size).
+# FZ_BENCH_IMPORT_ROWS=N also runs scripts/bench_import.sh N (the import of an N-row order report).
 # Results: a table on stdout and key=value lines in build/bench/results/bench-DATE.txt, with the machine.
 # The machine's other load shows in the figures: note loadavg in the results file.
 set -euo pipefail
@@ -129,3 +130,8 @@ done
   printf '%s\n' "${lines[@]}"
 } | tee -a "$results"
 echo "bench: results in $results" >&2
+
+# Issue 14: import throughput on a generated Taobao Union report (scripts/bench_import.sh), when asked.
+if [[ -n "${FZ_BENCH_IMPORT_ROWS:-}" ]]; then
+  FZ_BIN="$fz" FZ_BENCH_DIR="$work_root" scripts/bench_import.sh "$FZ_BENCH_IMPORT_ROWS" | tee -a "$results"
+fi

@@ -18,6 +18,7 @@ packages=(
   build-essential cmake g++
   libboost1.81-dev libboost-json1.81-dev
   librocksdb-dev libfmt-dev doctest-dev libcli11-dev libssl-dev
+  libcsv-dev libzip-dev libexpat1-dev pkgconf
   clang libclang-rt-14-dev
   time
 )

@@ -17,7 +17,7 @@ Disposition Appender::stage(Event event, std::string* reason) {
   return stage_encoded(event, std::move(record), reason);
 }
 
-Disposition Appender::stage_encoded(const Event& event, std::string record, std::string* reason) {
+Disposition Appender::probe(const Event& event, const std::string& record, std::string* reason) {
   if (failure_) {
     *reason = failure_->message;
     return Disposition::kFailed;
@@ -56,6 +56,16 @@ Disposition Appender::stage_encoded(const Event& event, std::string record, std:
     *reason = fmt::format("conflict: id {} already holds a different event (seq {})", event.id, **seq);
     return Disposition::kRejected;
   }
+  return Disposition::kAppended;
+}
+
+Disposition Appender::stage_encoded(const Event& event, std::string record, std::string* reason) {
+  if (const Disposition d = probe(event, record, reason); d != Disposition::kAppended) return d;
+  auto fatal = [&](Error e) {
+    *reason = e.message;
+    failure_ = std::move(e);
+    return Disposition::kFailed;
+  };
   const std::uint64_t next = head_seq_ + 1;
   if (projector_ != nullptr) {
     if (Status s = projector_->apply(event, next); !s.ok()) {

@@ -59,6 +59,11 @@ class Appender {
   // Stages an already-encoded record (used by `rules publish`, which builds the event itself).
   Disposition stage_encoded(const Event& event, std::string record, std::string* reason);
 
+  // What stage() would decide from the id alone, staging nothing: kAppended when the id is new,
+  // kDuplicate, kRejected for a conflict (with *reason), kFailed when the ledger could not be read.
+  // The Projector is not asked. Lets a caller stage a group of events only when none conflicts.
+  Disposition probe(const Event& event, const std::string& record, std::string* reason);
+
   ~Appender();
   Appender(const Appender&) = delete;
   Appender& operator=(const Appender&) = delete;

@@ -6,21 +6,18 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_set>
 
 #include "model/event_json.hpp"
+#include "store/codec.hpp"
 #include "tools/input_file.hpp"
 
 namespace fz {
 namespace {
 
-struct ParsedLine {
-  std::uint64_t line = 0;
-  LineResult result;
-};
-
 struct Chunk {
   std::size_t input = 0;
-  std::vector<ParsedLine> lines;
+  std::vector<InputRecord> lines;
   bool end_of_input = false;
   // The input could not be read after these lines: the producer stops here (SPEC section 8: a read
   // error is an error, never the end of the input).
@@ -85,6 +82,30 @@ void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q) {
     chunk.lines.reserve(kLinesPerChunk);
     std::size_t chunk_bytes = 0;
     std::uint64_t line_no = 0;
+    if (inputs[i].records != nullptr) {
+      for (;;) {
+        InputRecord record;
+        auto got = inputs[i].records->next(&record);
+        if (!got) {
+          chunk.read_error = got.message();
+          chunk.last_line = line_no;
+          q.push(std::move(chunk));
+          q.finish();
+          return;
+        }
+        if (!*got) break;
+        line_no = record.line;
+        chunk.lines.push_back(std::move(record));
+        if (chunk.lines.size() == kLinesPerChunk) {
+          q.push(std::move(chunk));
+          chunk = Chunk{i, {}, false, std::nullopt, 0};
+          chunk.lines.reserve(kLinesPerChunk);
+        }
+      }
+      chunk.end_of_input = true;
+      q.push(std::move(chunk));
+      continue;
+    }
     LineReader reader(*inputs[i].in, kMaxEventLineBytes);
     for (;;) {
       std::uint64_t too_long_bytes = 0;
@@ -100,14 +121,23 @@ void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q) {
       ++line_no;
       if (*got == LineReader::Got::kBlank) continue;
       if (*got == LineReader::Got::kTooLong) {
-        LineResult refused;
-        refused.id = "-";
+        InputRecord refused;
+        refused.line = line_no;
         refused.reason = too_long_reason(too_long_bytes);
-        chunk.lines.push_back(ParsedLine{line_no, std::move(refused)});
+        chunk.lines.push_back(std::move(refused));
       } else {
         if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines carry no event
         chunk_bytes += line.size();
-        chunk.lines.push_back(ParsedLine{line_no, parse_event_line(line)});
+        LineResult parsed = parse_event_line(line);
+        InputRecord record;
+        record.line = line_no;
+        record.id = std::move(parsed.id);
+        if (parsed.event) {
+          record.events.push_back(std::move(*parsed.event));
+        } else {
+          record.reason = std::move(parsed.reason);
+        }
+        chunk.lines.push_back(std::move(record));
       }
       if (chunk.lines.size() == kLinesPerChunk || chunk_bytes >= kBytesPerChunk) {
         q.push(std::move(chunk));
@@ -132,6 +162,53 @@ Error read_failure(const std::string& file, const std::string& reason, std::uint
       what, durable_events, durable_events == 1 ? "" : "s"));
 }
 
+// Stages a record's events: kAppended when at least one was staged and none rejected, kDuplicate
+// when all were duplicates, kRejected (with *reason) when its events could not all be taken, kFailed.
+// A record of several events is first probed: a conflicting id rejects it before anything is staged.
+// A rejection by the engine after an earlier event of the record was staged keeps that event (it is a
+// fact in its own right, e.g. an order paid whose confirmation the ledger refuses) and says so.
+Disposition stage_record(Appender& appender, InputRecord& rec, std::unordered_set<std::string>& shared_seen,
+                         std::string* reason, std::uint64_t* duplicates) {
+  if (!rec.reason.empty() || rec.skipped) return Disposition::kRejected;
+  std::vector<std::size_t> take;  // indexes of the events to stage
+  take.reserve(rec.events.size());
+  for (std::size_t k = 0; k < rec.events.size(); ++k) {
+    if (k < rec.shared && shared_seen.contains(rec.events[k].id)) continue;
+    take.push_back(k);
+  }
+  std::vector<std::string> records;
+  records.reserve(take.size());
+  for (std::size_t k : take) records.push_back(encode_event(rec.events[k]));
+  if (take.size() > 1) {
+    for (std::size_t j = 0; j < take.size(); ++j) {
+      const Disposition d = appender.probe(rec.events[take[j]], records[j], reason);
+      if (d == Disposition::kFailed || d == Disposition::kRejected) return d;
+    }
+  }
+  std::size_t staged = 0, dup = 0;
+  for (std::size_t j = 0; j < take.size(); ++j) {
+    const Event& e = rec.events[take[j]];
+    const Disposition d = appender.stage_encoded(e, std::move(records[j]), reason);
+    if (d == Disposition::kFailed) return d;
+    if (d == Disposition::kRejected) {
+      if (staged > 0) *reason = fmt::format("{}: {} (the row's earlier events stay appended)", e.id, *reason);
+      *duplicates += dup;
+      return d;
+    }
+    if (take[j] < rec.shared) {
+      shared_seen.insert(e.id);
+      continue;  // a shared definition is not counted as the record's own
+    }
+    if (d == Disposition::kDuplicate) {
+      ++dup;
+    } else {
+      ++staged;
+    }
+  }
+  *duplicates += dup;
+  return staged > 0 ? Disposition::kAppended : Disposition::kDuplicate;
+}
+
 }  // namespace
 
 Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std::vector<AppendInput>& inputs,
@@ -143,7 +220,8 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
   std::thread producer([&] { produce(inputs, queue); });
 
   std::optional<Error> failure;
-  std::uint64_t file_rejected = 0, file_duplicates = 0;
+  std::uint64_t file_rejected = 0, file_duplicates = 0, file_skipped = 0;
+  std::unordered_set<std::string> shared_seen;
   // Batches are written on the Appender's writer thread while the next one is staged here.
   auto start_commit = [&]() -> bool {
     if (Status s = appender.start_commit(); !s.ok()) {
@@ -156,21 +234,20 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
   while (auto chunk = queue.pop()) {
     if (failure) continue;  // drain so the producer can finish
     const std::string& file = inputs[chunk->input].name;
-    for (ParsedLine& pl : chunk->lines) {
-      std::string reason = pl.result.reason;
-      Disposition d = Disposition::kRejected;
-      if (pl.result.event) d = appender.stage(std::move(*pl.result.event), &reason);
+    for (InputRecord& rec : chunk->lines) {
+      std::string reason = rec.reason;
+      Disposition d = stage_record(appender, rec, shared_seen, &reason, &file_duplicates);
       if (d == Disposition::kFailed) {
         // The ledger could not be read: stop here, and write nothing of what is staged.
         failure = *appender.failure();
         (void)appender.discard();
         break;
       }
-      if (d == Disposition::kDuplicate) {
-        ++file_duplicates;
+      if (rec.skipped && rec.reason.empty()) {
+        ++file_skipped;
       } else if (d == Disposition::kRejected) {
         ++file_rejected;
-        on_reject(LineRejection{file, pl.line, pl.result.id, reason});
+        on_reject(LineRejection{file, rec.line, rec.id, reason});
       }
       if (!options.atomic && appender.staged() >= options.batch_events && !start_commit()) break;
     }
@@ -193,7 +270,8 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
       report.duplicates += file_duplicates;
     }
     report.rejected += file_rejected;
-    file_rejected = file_duplicates = 0;
+    report.skipped += file_skipped;
+    file_rejected = file_duplicates = file_skipped = 0;
   }
   if (!failure) {
     if (Status s = appender.wait(); !s.ok()) failure = s.error();

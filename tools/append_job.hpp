@@ -10,13 +10,38 @@
 
 #include "core/result.hpp"
 #include "store/appender.hpp"
+#include "model/event.hpp"
 #include "store/ledger.hpp"
 
 namespace fz {
 
+// One record of an input: a JSON line (one event), or a row of a report mapped to its events
+// (fenzhang import). The events of a record are staged together: when one of them conflicts with an
+// event already in the ledger or in this run (same id, other body), none is staged and the record is
+// rejected; a record whose events are all duplicates is a duplicate.
+struct InputRecord {
+  std::uint64_t line = 0;
+  std::string id = "-";        // shown in a rejection
+  std::string reason;          // non-empty: rejected, `events` is empty
+  bool skipped = false;        // neither appended nor rejected (counted in AppendReport::skipped)
+  std::vector<Event> events;   // in append order
+  // The first `shared` events are definitions several records repeat (an import's implicit plan):
+  // each is staged at most once per run, and its later repetitions are not counted at all.
+  std::size_t shared = 0;
+};
+
+// Produces the records of one input, in order. Used on the parsing thread, one at a time.
+class RecordSource {
+ public:
+  virtual ~RecordSource() = default;
+  // false at the end; an error when the input cannot be read (the append stops, as for a read error).
+  [[nodiscard]] virtual Result<bool> next(InputRecord* out) = 0;
+};
+
 struct AppendInput {
-  std::string name;  // shown in rejections ("-" for standard input)
-  std::istream* in;  // borrowed
+  std::string name;                 // shown in rejections ("-" for standard input)
+  std::istream* in = nullptr;       // borrowed: JSON Lines
+  RecordSource* records = nullptr;  // borrowed: used instead of `in` when set
 };
 
 struct LineRejection {
@@ -30,6 +55,7 @@ struct AppendReport {
   std::uint64_t appended = 0;
   std::uint64_t duplicates = 0;
   std::uint64_t rejected = 0;
+  std::uint64_t skipped = 0;  // records a RecordSource marked skipped
   std::vector<std::string> notes;  // e.g. an --atomic file that was not appended
 };
 

@@ -8,6 +8,7 @@
 #include <string>
 #include "core/result.hpp"
 #include "core/time.hpp"
+#include "tools/append_job.hpp"
 
 namespace fz {
 class Ledger;
@@ -45,6 +46,20 @@ void add_replay(CLI::App& app, Globals& g, std::vector<Command>& out);
 void add_rules(CLI::App& app, Globals& g, std::vector<Command>& out);
 void add_explain(CLI::App& app, Globals& g, std::vector<Command>& out);
 void add_statement(CLI::App& app, Globals& g, std::vector<Command>& out);
+void add_import(CLI::App& app, Globals& g, std::vector<Command>& out);
+void add_reconcile(CLI::App& app, Globals& g, std::vector<Command>& out);
+
+// What `import` adds to `append`'s report: notes known only after the inputs were read, and the count
+// of skipped rows (refund rows that are not 维权成功).
+struct AppendExtras {
+  std::function<std::vector<std::string>()> notes;
+  bool show_skipped = false;
+  std::string skipped_what;
+};
+// The body of `fenzhang append` (SPEC section 8) for inputs already opened: opens the ledger for
+// writing, appends, prints each rejection as FILE:LINE: ID: reason and the summary; the exit code.
+int append_inputs(const Globals& g, const std::vector<AppendInput>& inputs, const AppendOptions& options,
+                  const AppendExtras& extras);
 
 // The UTC offset times are shown in: the timezone of the latest published ruleset, else +08:00.
 OffsetSec display_offset(const Ledger& ledger);

@@ -31,12 +31,19 @@ int run(const Globals& g, const AppendArgs& a) {
     inputs.push_back({f, opened->stream.get()});
     files.push_back(std::move(*opened));
   }
+  AppendOptions options;
+  options.atomic = a.atomic;
+  return append_inputs(g, inputs, options, {});
+}
+
+}  // namespace
+
+int append_inputs(const Globals& g, const std::vector<AppendInput>& inputs, const AppendOptions& options,
+                  const AppendExtras& extras) {
   auto ledger = Ledger::open(g.db_dir(), Ledger::Access::kWrite);
   if (!ledger) return fail(ledger.message());
   const bool json = g.format_name == "json";
   boost::json::array rejections;
-  AppendOptions options;
-  options.atomic = a.atomic;
   // Finish a projection rebuild that a crash interrupted before building on it.
   if (auto caught = engine::catch_up_projection(**ledger, **ledger, (*ledger)->head_seq()); !caught) {
     return fail(caught.message());
@@ -53,24 +60,30 @@ int run(const Globals& g, const AppendArgs& a) {
     }
   });
   if (!report) return fail(report.message());
+  std::vector<std::string> all_notes = extras.notes ? extras.notes() : std::vector<std::string>{};
+  all_notes.insert(all_notes.end(), report->notes.begin(), report->notes.end());
+  if (extras.show_skipped && report->skipped > 0) {
+    all_notes.push_back(fmt::format("skipped {} row{} ({})", report->skipped, report->skipped == 1 ? "" : "s",
+                                    extras.skipped_what));
+  }
   if (json) {
     boost::json::array notes;
-    for (auto& n : report->notes) notes.push_back(boost::json::string(n));
+    for (auto& n : all_notes) notes.push_back(boost::json::string(n));
     boost::json::object o{{"appended", report->appended},
                           {"duplicates", report->duplicates},
                           {"rejected", report->rejected},
                           {"rejections", std::move(rejections)},
                           {"notes", std::move(notes)}};
+    if (extras.show_skipped) o["skipped"] = report->skipped;
     std::cout << boost::json::serialize(o) << "\n";
   } else {
-    for (auto& n : report->notes) fmt::print("{}\n", n);
+    for (auto& n : all_notes) fmt::print("{}\n", escape_display(n));
     fmt::print("appended {}, duplicates {}, rejected {}\n", report->appended, report->duplicates,
                report->rejected);
   }
   return report->rejected > 0 ? kExitRejected : kExitOk;
 }
 
-}  // namespace
 
 void add_append(CLI::App& app, Globals& g, std::vector<Command>& out) {
   auto args = std::make_shared<AppendArgs>();

@@ -96,6 +96,8 @@ int main(int argc, char** argv) {
   add_journal(app, g, commands);
   add_explain(app, g, commands);
   add_statement(app, g, commands);
+  add_import(app, g, commands);
+  add_reconcile(app, g, commands);
   add_replay(app, g, commands);
   add_gen(app, g, commands);
 
