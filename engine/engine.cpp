@@ -228,7 +228,19 @@ Status Engine::apply(const Event& e, std::uint64_t seq) {
   return Status::Ok();
 }
 
+bool Engine::request_checkpoint() {
+  if (batch_head_ == inflight_head_ && batch_versions_.empty()) return false;
+  checkpoint_requested_ = true;
+  return true;
+}
+
 Status Engine::flush(rocksdb::WriteBatch& batch) {
+  // Between checkpoints a batch carries only its events (see set_checkpoint_interval).
+  // The first batch of a ledger always checkpoints, so a ledger with events always has a projection head.
+  const bool due = checkpoint_interval_ == 0 || checkpoint_requested_ || !batch_versions_.empty() ||
+                   inflight_head_ == 0 || batch_head_ - inflight_head_ >= checkpoint_interval_;
+  if (!due) return Status::Ok();
+  checkpoint_requested_ = false;
   state_.flush(batch);
   accounts_.flush(batch);
   targets_.flush(batch);
@@ -253,6 +265,7 @@ void Engine::committed() {
 }
 
 void Engine::discard() {
+  checkpoint_requested_ = false;
   state_.discard();
   accounts_.discard();
   targets_.discard();

@@ -69,6 +69,18 @@ class Engine final : public Projector {
   [[nodiscard]] Status flush(rocksdb::WriteBatch& batch) override;
   void committed() override;
   void discard() override;
+  bool request_checkpoint() override;
+
+  // Write-back (SPEC 7, checkpoints). With an interval of N > 0 events, flush() writes the projection
+  // only when N events were accepted since the last checkpoint, when a checkpoint was requested, or when
+  // the batch carries a ruleset version; in between, a batch carries only its events and the changes stay
+  // in memory (the tables' pending layers: bounded by N events' changes). The stored projection is then
+  // always a checkpoint: the replay of events 1..projection head, written atomically with its head. A
+  // crash loses nothing but the work since it: the next writer replays the log after the checkpoint.
+  // 0 (the default) writes the projection with every batch.
+  void set_checkpoint_interval(std::uint64_t events) { checkpoint_interval_ = events; }
+  // The interval `fenzhang append` uses (docs/storage.md).
+  static constexpr std::uint64_t kDefaultCheckpointEvents = std::uint64_t{1} << 16;
 
   // How many postings the last accepted event produced.
   std::size_t last_posting_count() const { return last_posting_count_; }
@@ -110,6 +122,8 @@ class Engine final : public Projector {
   std::uint64_t batch_head_ = 0;      // last event applied, pending or committed
   std::uint64_t inflight_head_ = 0;   // last event of the batch being written
   std::uint64_t committed_head_ = 0;  // last event whose projection is durable
+  std::uint64_t checkpoint_interval_ = 0;
+  bool checkpoint_requested_ = false;
 
   static char pformat_target();
 };

@@ -12,9 +12,11 @@
 #include "core/money.hpp"
 #include "engine/dump.hpp"
 #include "engine/engine.hpp"
+#include "engine/explain.hpp"
 #include "engine/projection_format.hpp"
 #include "engine/publish.hpp"
 #include "engine/queries.hpp"
+#include "engine/reader.hpp"
 #include "engine/rebuild.hpp"
 #include "store/codec.hpp"
 #include "tests/test_util.hpp"
@@ -269,4 +271,113 @@ TEST_CASE("an evaluation-only rebuild (what-if) keeps a full replay's balances, 
   CHECK(!cf_contents(**full, Cf::kPostings, all).empty());
   // And the stored projection equals the full replay (the ledger's own projection was built at append).
   CHECK(engine::compare_projections(**ledger, **full).ok());
+}
+
+namespace {
+
+// The Engine as `fenzhang append` drives it, except that the checkpoint at the end of the append is never
+// asked for: the state a SIGKILL after the last mid-append checkpoint leaves behind.
+class NoFinalCheckpoint final : public Projector {
+ public:
+  explicit NoFinalCheckpoint(engine::Engine& e) : e_(e) {}
+  Status apply(const Event& event, std::uint64_t seq) override { return e_.apply(event, seq); }
+  Status flush(rocksdb::WriteBatch& batch) override { return e_.flush(batch); }
+  void committed() override { e_.committed(); }
+  void discard() override { e_.discard(); }
+
+ private:
+  engine::Engine& e_;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "write-back: between checkpoints a batch carries only its events, and readers answer as of the "
+    "checkpoint") {
+  TempDir dir;
+  std::ifstream rules_in(fz::test::source_dir() + "/rules/taobao-live.rules");
+  std::stringstream rules;
+  rules << rules_in.rdbuf();
+  std::ostringstream generated;
+  generate_events(GenOptions{6000, 5, 20}, generated);
+  std::string diagnostics;
+  const TimeUs published_at = t("2026-11-27T00:00:00+08:00");
+
+  // The reference: the projection written with every batch.
+  std::string reference;
+  {
+    auto ledger = Ledger::open(dir / "every-batch", Ledger::Access::kWrite);
+    REQUIRE(ledger.ok());
+    REQUIRE(engine::publish_rules(**ledger, rules.str(), "r.rules", published_at, &diagnostics).ok());
+    REQUIRE(append(**ledger, generated.str(), 512).rejected == 0);
+    reference = digest(**ledger);
+  }
+  const std::string db = dir / "write-back";
+  std::uint64_t log_head = 0;
+  {
+    auto ledger = Ledger::open(db, Ledger::Access::kWrite);
+    REQUIRE(ledger.ok());
+    REQUIRE(engine::publish_rules(**ledger, rules.str(), "r.rules", published_at, &diagnostics).ok());
+    const std::uint64_t published_seq = (*ledger)->head_seq();
+    auto eng = engine::Engine::for_append(**ledger);
+    REQUIRE(eng.ok());
+    (*eng)->set_checkpoint_interval(2500);
+    NoFinalCheckpoint no_final(**eng);
+    std::istringstream in(generated.str());
+    AppendOptions opts;
+    opts.batch_events = 512;
+    auto r = run_append(**ledger, &no_final, {{"in", &in}}, opts, [](const LineRejection&) {});
+    REQUIRE_MESSAGE(r.ok(), r.message());
+    REQUIRE(r->appended == 6000);
+    log_head = (*ledger)->head_seq();
+    // Checkpoints at the first batch edges past 2,500 and 5,000 events after the last one: 2,560 and 5,120.
+    CHECK(engine::read_projection_head(**ledger).value() == published_seq + 5120);
+    CHECK(!engine::check_projection_current(**ledger).ok());
+  }
+  const std::uint64_t checkpoint =
+      engine::read_projection_head(**Ledger::open(db, Ledger::Access::kRead)).value();
+  {
+    // A reader answers as of the checkpoint, and what it sees is the replay of exactly those events.
+    auto reader = engine::open_for_queries(db);
+    REQUIRE_MESSAGE(reader.ok(), reader.message());
+    CHECK((*reader)->head_seq() == checkpoint);
+    CHECK((*reader)->log_head_seq() == log_head);
+    CHECK(engine::check_projection_current(**reader).ok());
+    CHECK(engine::check_book(**reader).ok());
+    CHECK(
+        engine::with_scratch_replay(**reader, checkpoint, [&](Ledger& scratch, const engine::RebuildReport&) {
+          return engine::compare_projections(**reader, scratch);
+        }).ok());
+    CHECK(engine::balances(**reader, "@*", std::nullopt, published_at).ok());
+    // An event after the checkpoint is in the log but not explained yet.
+    auto last = (*reader)->read(log_head);
+    REQUIRE(last.ok());
+    auto x = engine::explain(**reader, last->event.id);
+    REQUIRE(!x.ok());
+    CHECK(x.message().find("after the projection's checkpoint") != std::string::npos);
+  }
+  {
+    // The next writer replays the events after the checkpoint: the projection of every batch, exactly.
+    auto ledger = Ledger::open(db, Ledger::Access::kWrite);
+    REQUIRE(ledger.ok());
+    REQUIRE(engine::catch_up_projection(**ledger, **ledger, (*ledger)->head_seq()).ok());
+    CHECK(engine::check_projection_current(**ledger).ok());
+    CHECK(digest(**ledger) == reference);
+  }
+  {
+    // And an append that ends normally writes its last checkpoint: the projection covers the whole log.
+    auto ledger = Ledger::open(dir / "ends", Ledger::Access::kWrite);
+    REQUIRE(ledger.ok());
+    REQUIRE(engine::publish_rules(**ledger, rules.str(), "r.rules", published_at, &diagnostics).ok());
+    auto eng = engine::Engine::for_append(**ledger);
+    REQUIRE(eng.ok());
+    (*eng)->set_checkpoint_interval(2500);
+    std::istringstream in(generated.str());
+    AppendOptions opts;
+    opts.batch_events = 512;
+    auto r = run_append(**ledger, eng->get(), {{"in", &in}}, opts, [](const LineRejection&) {});
+    REQUIRE_MESSAGE(r.ok(), r.message());
+    CHECK(engine::check_projection_current(**ledger).ok());
+    CHECK(digest(**ledger) == reference);
+  }
 }

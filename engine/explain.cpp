@@ -100,6 +100,13 @@ Result<Explanation> explain(const Ledger& ledger, const std::string& event_id) {
   auto seq = ledger.seq_of(event_id);
   if (!seq) return seq.error();
   if (!seq->has_value()) return make_error(fmt::format("no event {} in the ledger", event_id));
+  if (**seq > ledger.head_seq()) {
+    // A reader limited to a checkpoint (engine/reader.hpp): the event is durable but not projected yet.
+    return make_error(fmt::format(
+        "event {} (seq {}) is after the projection's checkpoint (events 1..{}): a writer is appending, or "
+        "was stopped before its next checkpoint; explain it after the append (or 'fenzhang replay')",
+        event_id, **seq, ledger.head_seq()));
+  }
   auto stored = ledger.read(**seq);
   if (!stored) return stored.error();
   Explanation x;

@@ -23,6 +23,14 @@ Result<std::unique_ptr<Ledger>> open_for_queries(const std::string& dir) {
     if (std::filesystem::exists(snapshot, ec)) {
       auto snap = Ledger::open(snapshot, Ledger::Access::kRead);
       if (snap && check_projection_current(**snap).ok()) return snap;
+    } else if (!ec) {
+      // No rebuild under way (a rebuild keeps the snapshot until it is done): the stored projection is a
+      // checkpoint of events 1..P, and a writer is appending after it or was stopped before its next
+      // checkpoint. Answer as of P, an acknowledged head.
+      auto head = read_projection_head(**live);
+      if (!head) return head.error();
+      FZ_TRY((*live)->limit_head_for_reading(*head));
+      return live;
     }
     // No usable snapshot yet (being written) or any more (the rebuild just finished): look again.
     std::this_thread::sleep_for(std::chrono::milliseconds(5 + 5 * attempt));

@@ -5,7 +5,10 @@
 // recomputing, `replay`), the live projection is behind its log; the reader then opens the writer's
 // reader snapshot (Ledger::create_reader_snapshot: the ledger as it stood before the rebuild, a
 // consistent acknowledged state). The snapshot can vanish between two looks (the rebuild finished), so
-// both are tried a few times before giving up. The returned Ledger is read-only and owned by the caller.
+// both are tried a few times before giving up. Otherwise a projection behind its log is a checkpoint (an
+// append writes the projection only every Engine::kDefaultCheckpointEvents events and at its end): the
+// ledger is then limited to the checkpoint's head (Ledger::limit_head_for_reading), and every query
+// answers as of that acknowledged head. The returned Ledger is read-only and owned by the caller.
 #pragma once
 
 #include <memory>

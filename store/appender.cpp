@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cassert>
 #include <utility>
 
 #include "store/codec.hpp"
@@ -49,8 +50,9 @@ Disposition Appender::probe(const Event& event, const std::string& record, std::
     format::Hash ignored{};
     if (!raw) return fatal(raw.error());
     if (!raw->has_value() || !split_stored_value(**raw, &stored, &ignored)) {
-      return fatal(make_corruption_error(fmt::format(
-          "id {} is indexed at seq {} but that event cannot be read; run 'fenzhang verify'", event.id, **seq)));
+      return fatal(make_corruption_error(
+          fmt::format("id {} is indexed at seq {} but that event cannot be read; run 'fenzhang verify'",
+                      event.id, **seq)));
     }
     if (stored == record) return Disposition::kDuplicate;
     *reason = fmt::format("conflict: id {} already holds a different event (seq {})", event.id, **seq);
@@ -139,6 +141,21 @@ Status Appender::wait() {
   inflight_.batch.Clear();
   inflight_.staged.clear();
   inflight_.staged_ids.clear();
+  return Status::Ok();
+}
+
+Status Appender::checkpoint() {
+  FZ_TRY(wait());
+  assert(staged_.empty());
+  if (projector_ == nullptr || !staged_.empty() || !projector_->request_checkpoint()) return Status::Ok();
+  rocksdb::WriteBatch batch;
+  Status s = projector_->flush(batch);
+  if (s.ok()) s = ledger_.write(batch);
+  if (!s.ok()) {
+    discard_all();
+    return s;
+  }
+  projector_->committed();
   return Status::Ok();
 }
 

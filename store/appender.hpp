@@ -45,6 +45,11 @@ class Projector {
   virtual void committed() = 0;
   // The batch will not be written: forget everything pending.
   virtual void discard() = 0;
+  // A write-back projector (SPEC 7: the projection may be kept in memory and checkpointed) keeps the
+  // changes of durable batches in memory between checkpoints, and its flush() adds nothing to most
+  // batches. This asks that the next flush() write everything not yet written, with the head it covers;
+  // false when there is nothing to write (then flush() need not be called).
+  virtual bool request_checkpoint() { return false; }
 };
 
 // kFailed: the ledger could not be read (an I/O error, corruption): not the event's fault. Nothing more
@@ -70,6 +75,11 @@ class Appender {
 
   [[nodiscard]] Status commit();
   [[nodiscard]] Status start_commit();
+  // Waits for the batch in flight, then writes the Projector's checkpoint (everything it holds that is
+  // not yet written) as one synced batch of its own. Nothing may be staged. The events are durable
+  // either way: a failed checkpoint leaves the stored projection at the previous one, which the next
+  // writer brings up to date by replaying the log after it.
+  [[nodiscard]] Status checkpoint();
   [[nodiscard]] Status wait();
   // Waits for the batch in flight, then drops what is staged (nothing of it is written). Returns the
   // write's failure, if it failed (then it was dropped too).

@@ -13,11 +13,12 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <cassert>
 #include <cerrno>
 #include <chrono>
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
-#include <cstdarg>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -98,7 +99,7 @@ std::shared_ptr<rocksdb::Logger> writer_logger(const std::string& dir) {
 // What a directory holds, as far as creating a ledger is concerned.
 struct DirState {
   bool exists = false;
-  bool creating = false;          // an interrupted creation's marker
+  bool creating = false;           // an interrupted creation's marker
   std::vector<std::string> files;  // everything but the writer's lock file
 };
 
@@ -400,6 +401,7 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& dir, Access acce
     }
   }
   FZ_TRY(l->load_head());
+  l->log_head_seq_ = l->head_seq_;
   if (real_dir && access != Access::kScratch) FZ_TRY(l->check_witness(witnessed, fresh));
   return l;
 }
@@ -441,12 +443,14 @@ Status Ledger::check_witness(const std::optional<WitnessedHead>& witnessed, bool
     }
   } else if (!fresh) {
     std::string v;
-    const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Cf::kMeta), std::string(format::kMetaWitness), &v);
+    const rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), cf(Cf::kMeta), std::string(format::kMetaWitness), &v);
     if (s.ok()) {
-      return make_corruption_error(fmt::format(
-          "ledger {}: its head witness {} is missing, so a lost tail of the log could not be detected; restore "
-          "the ledger directory from a backup",
-          dir_, HeadWitness::path_in(dir_)));
+      return make_corruption_error(
+          fmt::format("ledger {}: its head witness {} is missing, so a lost tail of the log could not be "
+                      "detected; restore "
+                      "the ledger directory from a backup",
+                      dir_, HeadWitness::path_in(dir_)));
     }
     if (!s.IsNotFound()) return rocks_error(s, fmt::format("cannot read ledger {}", dir_));
   }
@@ -461,7 +465,8 @@ Status Ledger::check_witness(const std::optional<WitnessedHead>& witnessed, bool
     FZ_TRY(from_rocks(db_->Put(wo, cf(Cf::kMeta), std::string(format::kMetaWitness), "1"),
                       fmt::format("cannot write to ledger {}", dir_)));
   }
-  if (!witnessed || witnessed->seq != head_seq_) FZ_TRY(witness_->write(WitnessedHead{head_seq_, head_hash_}));
+  if (!witnessed || witnessed->seq != head_seq_)
+    FZ_TRY(witness_->write(WitnessedHead{head_seq_, head_hash_}));
   const std::string marker = dir_ + "/" + std::string(format::kCreatingFile);
   if (::unlink(marker.c_str()) == 0) FZ_TRY(sync_path(dir_));
   return Status::Ok();
@@ -505,6 +510,25 @@ Status Ledger::load_head() {
     return make_corruption_error(
         fmt::format("ledger {}: the last event log entry is malformed; run 'fenzhang verify'", dir_));
   }
+  return Status::Ok();
+}
+
+Status Ledger::limit_head_for_reading(std::uint64_t seq) {
+  assert(access_ == Access::kRead);
+  if (access_ != Access::kRead) return make_error("only a read-only ledger can be limited to a checkpoint");
+  if (seq > log_head_seq_) {
+    return make_corruption_error(fmt::format(
+        "ledger {}: the projection covers events 1..{} but the log ends at seq {}; run 'fenzhang verify'",
+        dir_, seq, log_head_seq_));
+  }
+  format::Hash hash{};
+  if (seq > 0) {
+    auto stored = read(seq);
+    if (!stored) return stored.error();
+    hash = stored->hash;
+  }
+  head_seq_ = seq;
+  head_hash_ = hash;
   return Status::Ok();
 }
 
@@ -629,6 +653,7 @@ Status Ledger::commit(rocksdb::WriteBatch& batch, std::uint64_t new_head_seq,
   const rocksdb::WriteOptions wo = write_options();
   FZ_TRY(from_rocks(db_->Write(wo, &batch), fmt::format("cannot write to ledger {}", dir_)));
   head_seq_ = new_head_seq;
+  log_head_seq_ = new_head_seq;
   head_hash_ = new_head_hash;
   // The batch is durable; it is acknowledged only once the witness says so.
   if (witness_) FZ_TRY(witness_->write(WitnessedHead{head_seq_, head_hash_}));

@@ -63,8 +63,16 @@ class Ledger {
 
   const std::string& dir() const { return dir_; }
   bool writable() const { return access_ != Access::kRead; }
+  // The head this Ledger answers for: the log's last event, or for a reader limited to a checkpoint
+  // (limit_head_for_reading) the checkpoint's last event.
   std::uint64_t head_seq() const { return head_seq_; }
   const format::Hash& head_hash() const { return head_hash_; }
+  // The log's last event, whatever the reader is limited to.
+  std::uint64_t log_head_seq() const { return log_head_seq_; }
+  // Read-only ledgers: answer as of event `seq` (an acknowledged prefix of the log), because the stored
+  // projection is a checkpoint that covers only events 1..seq (SPEC 7: readers see the state as of an
+  // acknowledged head). Events after it stay in the log for verify_log, but head_seq() ends at seq.
+  [[nodiscard]] Status limit_head_for_reading(std::uint64_t seq);
 
   // The sequence number stored under an event id, if any.
   Result<std::optional<std::uint64_t>> seq_of(std::string_view id) const;
@@ -112,6 +120,7 @@ class Ledger {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::uint64_t head_seq_ = 0;
   format::Hash head_hash_{};
+  std::uint64_t log_head_seq_ = 0;
   std::optional<HeadWitness> witness_;  // kWrite on a real directory only
 };
 

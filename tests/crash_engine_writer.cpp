@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
     text.replace(text.find(from), from.size(), fmt::format("version {} effective", version));
     std::string diagnostics;
     auto published = engine::publish_rules(**ledger, text, "crash.rules", 0, &diagnostics,
-                                                  engine::PublishOptions{.dry_run = false, .force = true});
+                                           engine::PublishOptions{.dry_run = false, .force = true});
     if (!published) return 7;
     if (!ack((*ledger)->head_seq())) return 6;
     // The stream in pieces, so that several pipelined appends are acknowledged per version.
@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
       pos = end;
       auto eng = engine::Engine::for_append(**ledger);
       if (!eng) return 8;
+      // Write-back as `fenzhang append` does it, with checkpoints every 1,500 events (so some are
+      // written mid-append, some at its end) and kills between them.
+      (*eng)->set_checkpoint_interval(1500);
       AppendOptions options;
       options.batch_events = 512;
       auto report =

@@ -161,7 +161,7 @@ TEST_CASE("report values: money, rates and times are exact and strict") {
   CHECK(im::shop_id("田园农庄").size() == 17);
 }
 
-TEST_CASE("encodings are detected: BOMs, UTF-8, GB18030; Latin-1 is refused with its line") {
+TEST_CASE("encodings are detected: BOMs, UTF-8, GB18030, Latin-1 is refused with its line") {
   const std::string text = "子订单编号,订单状态\n1,已付款\n";
   im::Encoding e{};
   CHECK(*im::to_utf8(text, &e) == text);
@@ -250,7 +250,7 @@ TEST_CASE("the same orders as hand-written events, and as a report in four encod
   CHECK(tab.books() == expected);
 }
 
-TEST_CASE("re-importing appends nothing; a later report appends exactly the new events; a changed amount is a conflict") {
+TEST_CASE("re-importing appends nothing, a later report appends exactly the new events, a changed amount is a conflict") {
   Ledger l;
   l.setup();
   CHECK(contains(l.import_orders(example("orders-2026-10.csv"), 1), "appended 16, duplicates 0, rejected 2"));
@@ -468,7 +468,7 @@ TEST_CASE("a ZIP bomb is refused by its declared size, and by the bytes inflated
   CHECK(contains(r.out, "bomb.xlsx:1: -: refused: xl/worksheets/sheet1.xml declares"));
 }
 
-TEST_CASE("refunds: 维权成功 rows become order.refunded, others are skipped; re-import is all duplicates") {
+TEST_CASE("refunds: 维权成功 rows become order.refunded, others are skipped, re-import is all duplicates") {
   Ledger l;
   l.setup();
   l.import_orders(example("orders-2026-10.csv"), 1);
@@ -490,7 +490,7 @@ TEST_CASE("refunds: 维权成功 rows become order.refunded, others are skipped;
   CHECK(contains(j.out, "\"total\":\"-199.60\""));
 }
 
-TEST_CASE("reconcile: the same report shows no difference; one removed, one status and one commission are exactly three rows") {
+TEST_CASE("reconcile: the same report shows no difference, one removed, one status and one commission are exactly three rows") {
   Ledger l;
   l.setup();
   l.import_orders(data("orders-clean.csv"), 0);

@@ -243,7 +243,7 @@ std::string withdraw(const std::string& id, const std::string& at, const std::st
 
 }  // namespace
 
-TEST_CASE("D4: the streamer's CPS shows 80%; the platform's 10% is taken only when the streamer withdraws") {
+TEST_CASE("D4: the streamer's CPS shows 80%, the platform's 10% is taken only when the streamer withdraws") {
   Fixture f;
   f.publish();
   // 1000.00 at g1's 10%: commission 100.00, a1 active (contract 09-01T10:00 + 14 days).
@@ -366,7 +366,7 @@ TEST_CASE("D8: V-task money goes to the agency first, which passes the streamer'
   CHECK(f.total("@platform:fees") == 0);
 }
 
-TEST_CASE("D11: refunds after settlement claw back in proportion, later; a full refund reverses to the fen") {
+TEST_CASE("D11: refunds after settlement claw back in proportion, later, a full refund reverses to the fen") {
   Fixture f;
   f.publish();
   // 1000.00 at 10%, confirmed 09-21: 20.00 / 80.00, available 10-20.

@@ -276,6 +276,15 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
   if (!failure) {
     if (Status s = appender.wait(); !s.ok()) failure = s.error();
   }
+  if (!failure) {
+    // The events are durable; a failed checkpoint only leaves the stored projection at the previous one.
+    if (Status s = appender.checkpoint(); !s.ok()) {
+      failure = Error{fmt::format("{} (the {} events appended are durable; the next append or 'fenzhang "
+                                  "replay' brings the projection up to date)",
+                                  s.message(), appender.durable_events()),
+                      s.error().kind};
+    }
+  }
   report.appended = appender.durable_events();
   queue.close();
   producer.join();

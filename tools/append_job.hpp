@@ -5,12 +5,13 @@
 #include <cstdint>
 #include <functional>
 #include <istream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/result.hpp"
-#include "store/appender.hpp"
 #include "model/event.hpp"
+#include "store/appender.hpp"
 #include "store/ledger.hpp"
 
 namespace fz {
@@ -21,10 +22,10 @@ namespace fz {
 // rejected; a record whose events are all duplicates is a duplicate.
 struct InputRecord {
   std::uint64_t line = 0;
-  std::string id = "-";        // shown in a rejection
-  std::string reason;          // non-empty: rejected, `events` is empty
-  bool skipped = false;        // neither appended nor rejected (counted in AppendReport::skipped)
-  std::vector<Event> events;   // in append order
+  std::string id = "-";       // shown in a rejection
+  std::string reason;         // non-empty: rejected, `events` is empty
+  bool skipped = false;       // neither appended nor rejected (counted in AppendReport::skipped)
+  std::vector<Event> events;  // in append order
   // The first `shared` events are definitions several records repeat (an import's implicit plan):
   // each is staged at most once per run, and its later repetitions are not counted at all.
   std::size_t shared = 0;
@@ -55,13 +56,17 @@ struct AppendReport {
   std::uint64_t appended = 0;
   std::uint64_t duplicates = 0;
   std::uint64_t rejected = 0;
-  std::uint64_t skipped = 0;  // records a RecordSource marked skipped
+  std::uint64_t skipped = 0;       // records a RecordSource marked skipped
   std::vector<std::string> notes;  // e.g. an --atomic file that was not appended
 };
 
 struct AppendOptions {
   bool atomic = false;              // each input all-or-nothing
   std::size_t batch_events = 4096;  // events per synced WriteBatch
+  // For the caller that makes the engine (append_inputs): events between projection checkpoints, 0 for
+  // the projection with every batch; nullopt for Engine::kDefaultCheckpointEvents. run_append itself
+  // only asks the Projector for its last checkpoint at the end.
+  std::optional<std::uint64_t> checkpoint_events;
 };
 
 // Rejections are reported through on_reject as they happen. An error result means the ledger could

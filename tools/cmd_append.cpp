@@ -19,6 +19,7 @@ namespace {
 struct AppendArgs {
   std::vector<std::string> files;
   bool atomic = false;
+  std::uint64_t checkpoint_events = engine::Engine::kDefaultCheckpointEvents;
 };
 
 int run(const Globals& g, const AppendArgs& a) {
@@ -33,6 +34,7 @@ int run(const Globals& g, const AppendArgs& a) {
   }
   AppendOptions options;
   options.atomic = a.atomic;
+  options.checkpoint_events = a.checkpoint_events;
   return append_inputs(g, inputs, options, {});
 }
 
@@ -50,6 +52,8 @@ int append_inputs(const Globals& g, const std::vector<AppendInput>& inputs, cons
   }
   auto engine = engine::Engine::for_append(**ledger);
   if (!engine) return fail(engine.message());
+  (*engine)->set_checkpoint_interval(
+      options.checkpoint_events.value_or(engine::Engine::kDefaultCheckpointEvents));
   auto report = run_append(**ledger, engine->get(), inputs, options, [&](const LineRejection& r) {
     if (json) {
       rejections.push_back(
@@ -59,7 +63,14 @@ int append_inputs(const Globals& g, const std::vector<AppendInput>& inputs, cons
       fmt::print("{}\n", escape_display(fmt::format("{}:{}: {}: {}", r.file, r.line, r.id, r.reason)));
     }
   });
-  if (!report) return fail(report.message());
+  if (!report) {
+    // Batches synced before the failure stay; with write-back their projection was dropped with the rest.
+    // Bring it up to them now if the ledger still writes (an input read error); otherwise the next writer
+    // does (its failure here is not the one to report).
+    engine->reset();
+    (void)engine::catch_up_projection(**ledger, **ledger, (*ledger)->head_seq());
+    return fail(report.message());
+  }
   std::vector<std::string> all_notes = extras.notes ? extras.notes() : std::vector<std::string>{};
   all_notes.insert(all_notes.end(), report->notes.begin(), report->notes.end());
   if (extras.show_skipped && report->skipped > 0) {
@@ -84,7 +95,6 @@ int append_inputs(const Globals& g, const std::vector<AppendInput>& inputs, cons
   return report->rejected > 0 ? kExitRejected : kExitOk;
 }
 
-
 void add_append(CLI::App& app, Globals& g, std::vector<Command>& out) {
   auto args = std::make_shared<AppendArgs>();
   CLI::App* sub =
@@ -93,6 +103,11 @@ void add_append(CLI::App& app, Globals& g, std::vector<Command>& out) {
       ->required()
       ->check(non_empty_arg());
   sub->add_flag("--atomic", args->atomic, "append each file all-or-nothing");
+  sub->add_option("--checkpoint-every", args->checkpoint_events,
+                  "write the projection every N accepted events and at the end (0: with every batch); "
+                  "more is faster and holds more in memory")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 20));
   out.push_back({sub, [&g, args] { return run(g, *args); }});
 }
 
