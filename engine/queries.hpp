@@ -51,7 +51,7 @@ Status check_projection_current(const Ledger& ledger);
 
 bool glob_match(const std::string& pattern, const std::string& text);
 
-// `text` as a glob that matches exactly `text`: '*', '?', '[' and '\\' are escaped with '\\'.
+// `text` as a glob that matches exactly `text`: a backslash before each '*', '?', '[' and backslash.
 std::string glob_literal(std::string_view text);
 
 // The glob of every account of one party ("streamer:s1" -> "@streamer:s1:*"), the id taken literally.
