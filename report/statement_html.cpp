@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "report/chart.hpp"
 
 namespace fz::report {
@@ -30,9 +32,10 @@ table.figures { width: auto; min-width: 55%; }
 table.figures th { font-weight: normal; padding-right: 24pt; }
 table.figures tr.closing th, table.figures tr.closing td { font-weight: bold; border-top: 1pt solid #1b1f24; }
 table.lines { table-layout: fixed; font-size: 8.5pt; }
-table.lines col.seq { width: 7%; } table.lines col.date { width: 11%; } table.lines col.kind { width: 11%; }
+table.lines col.seq { width: 6%; } table.lines col.date { width: 12%; } table.lines col.kind { width: 12%; }
 table.lines col.ref { width: 15%; } table.lines col.account { width: 20%; } table.lines col.amount { width: 13%; }
-table.lines col.avail { width: 23%; }
+table.lines col.avail { width: 22%; }
+table.lines td.nowrap { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .chart-box { break-inside: avoid; }
 svg.chart { display: block; width: 100%; height: auto; font-size: 10.5px; }
 svg.chart .grid { stroke: #e3e6ea; stroke-width: 1; }
@@ -94,13 +97,22 @@ std::string chart(const engine::Statement& st, const std::vector<DayBalance>& da
       st.settlement_day_of_month);
 }
 
+// A time as "2026-12-20 00:00:00" (the page names the offset once), the RFC 3339 text in `datetime`.
+std::string time_cell(TimeUs at_us, OffsetSec tz, std::size_t chars) {
+  std::string text = format_time(at_us, tz);
+  std::string shown = text.substr(0, std::min(chars, text.size() - 6));
+  if (shown.size() > 10) shown[10] = ' ';
+  return fmt::format("<time datetime=\"{}\">{}</time>", html_escape(text), html_escape(shown));
+}
+
 std::string line_row(const engine::StatementLine& l, OffsetSec tz) {
-  const std::string at = format_time(l.event_at, tz), available = format_time(l.available_at, tz);
   return fmt::format(
-      "<tr data-line=\"{}\"><td class=\"money\">{}</td><td title=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}"
-      "</td><td class=\"money\" data-field=\"amount\">{}</td><td>{}</td></tr>\n",
-      l.seq, l.seq, html_escape(l.event_id), html_escape(at.substr(0, 10)), html_escape(l.kind),
-      html_escape(l.ref), html_escape(l.account), format_money(l.amount_fen), html_escape(available));
+      "<tr data-line=\"{}\"><td class=\"money\">{}</td><td class=\"nowrap\" title=\"event {}\">{}</td><td "
+      "class=\"nowrap\">{}</td><td>{}</td><td>{}</td><td class=\"money\" data-field=\"amount\">{}</td><td>{}"
+      "</td></tr>\n",
+      l.seq, l.seq, html_escape(l.event_id), time_cell(l.event_at, tz, 10), html_escape(l.kind),
+      html_escape(l.ref), html_escape(l.account), format_money(l.amount_fen),
+      time_cell(l.available_at, tz, 26));
 }
 
 std::string lines(const engine::Statement& st) {
