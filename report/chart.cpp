@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "core/rational.hpp"
 
@@ -73,6 +74,7 @@ double y_of(Int128 fen, const Scale& sc) {
 
 // A tick's label: money text of an integer fen (ticks are whole yuan from a step of 100 fen on).
 std::string tick_label(Int128 fen, const Scale& sc) {
+  if (fen > INT64_MAX || fen < INT64_MIN) return "";  // an end tick past 64-bit fen: no label
   const std::string text = format_money(static_cast<Fen>(fen));
   return sc.step % 100 == 0 ? text.substr(0, text.size() - 3) : text;
 }
