@@ -16,7 +16,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -181,18 +180,16 @@ std::string figure(const std::string& dom, const std::string& name) {
   return dom.substr(start, dom.find('<', start) - start);
 }
 
-// The value of attribute `name` in the tag that contains position `at`.
+// The value of attribute `name` in the tag that contains position `at`. (No std::regex here: GCC 12's
+// <regex> trips -Wmaybe-uninitialized in the ASan build.)
 std::string attribute_at(const std::string& dom, std::size_t at, const std::string& name) {
-  const std::size_t tag_end = dom.find('>', at);
   const std::size_t tag_start = dom.rfind('<', at);
-  const std::string tag = dom.substr(tag_start, tag_end - tag_start);
-  const std::smatch m = [&] {
-    std::smatch found;
-    std::regex_search(tag, found, std::regex(" " + name + "=\"([^\"]*)\""));
-    return found;
-  }();
-  REQUIRE_MESSAGE(!m.empty(), "no " << name << " in " << tag);
-  return m[1].str();
+  const std::string tag = dom.substr(tag_start, dom.find('>', at) - tag_start);
+  const std::string key = " " + name + "=\"";
+  const std::size_t found = tag.find(key);
+  REQUIRE_MESSAGE(found != std::string::npos, "no " << name << " in " << tag);
+  const std::size_t start = found + key.size();
+  return tag.substr(start, tag.find('"', start) - start);
 }
 
 std::size_t count(const std::string& text, const std::string& needle) {
@@ -209,13 +206,11 @@ struct Point {
 };
 
 std::vector<Point> chart_points(const std::string& dom) {
-  static const std::regex circle(
-      "<circle class=\"point\" data-series=\"(\\w+)\" data-day=\"(\\d+)\" data-fen=\"(-?\\d+)\" "
-      "cx=\"([0-9.]+)\"");
   std::vector<Point> points;
-  for (auto it = std::sregex_iterator(dom.begin(), dom.end(), circle); it != std::sregex_iterator(); ++it) {
-    points.push_back(
-        {(*it)[1].str(), std::stoi((*it)[2].str()), std::stoll((*it)[3].str()), std::stod((*it)[4].str())});
+  const std::string circle = "<circle class=\"point\"";
+  for (std::size_t at = dom.find(circle); at != std::string::npos; at = dom.find(circle, at + 1)) {
+    points.push_back({attribute_at(dom, at, "data-series"), std::stoi(attribute_at(dom, at, "data-day")),
+                      std::stoll(attribute_at(dom, at, "data-fen")), std::stod(attribute_at(dom, at, "cx"))});
   }
   return points;
 }
