@@ -155,6 +155,19 @@ bool glob_match(const std::string& pattern, const std::string& text) {
   return ::fnmatch(pattern.c_str(), text.c_str(), 0) == 0;
 }
 
+std::string glob_literal(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '*' || c == '?' || c == '[' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string party_accounts_glob(std::string_view party) {
+  return "@" + glob_literal(party) + ":*";
+}
+
 Result<std::uint64_t> read_projection_head(const Ledger& ledger) {
   std::string v;
   const rocksdb::Status s = ledger.db()->Get(rocksdb::ReadOptions(), ledger.cf(Cf::kMeta),

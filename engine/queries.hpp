@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/money.hpp"
@@ -49,5 +50,11 @@ Result<std::uint64_t> read_projection_head(const Ledger& ledger);
 Status check_projection_current(const Ledger& ledger);
 
 bool glob_match(const std::string& pattern, const std::string& text);
+
+// `text` as a glob that matches exactly `text`: a backslash before each '*', '?', '[' and backslash.
+std::string glob_literal(std::string_view text);
+
+// The glob of every account of one party ("streamer:s1" -> "@streamer:s1:*"), the id taken literally.
+std::string party_accounts_glob(std::string_view party);
 
 }  // namespace fz::engine

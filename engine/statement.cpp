@@ -79,6 +79,7 @@ Result<Statement> statement(const Ledger& ledger, const std::string& party, cons
   if (!range) return range.error();
   st.from_us = range->first;
   st.to_us = range->second;
+  st.settlement_day_of_month = settlement_day;
   st.settlement_day = settlement_day_after(st.from_us, settlement_day, st.timezone);
   if (!in_supported_range(st.settlement_day)) {
     return make_error(fmt::format("month {} has no settlement day within the supported times ({})", month,
@@ -86,7 +87,7 @@ Result<Statement> statement(const Ledger& ledger, const std::string& party, cons
   }
 
   JournalFilter f;
-  f.account_pattern = "@" + party + ":*";
+  f.account_pattern = party_accounts_glob(party);
   auto postings = journal(ledger, f);
   if (!postings) return postings.error();
   std::map<std::string, Fen> totals;

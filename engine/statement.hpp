@@ -33,10 +33,12 @@ struct Statement {
   std::vector<StatementLine> lines;
   std::vector<std::pair<std::string, Fen>> totals;  // by kind, in a fixed order
   Fen closing_fen = 0;
-  TimeUs settlement_day = 0;
+  TimeUs settlement_day = 0;         // local midnight of the settlement day after the month
+  int settlement_day_of_month = 20;  // the rules' `settlement_day`: the day of each month payouts happen
   Fen available_on_settlement_day_fen = 0;  // of the closing balance, available on the settlement day
 };
 
+// `party` is one party ("streamer:s1"): glob characters in its id are taken literally, never as a glob.
 Result<Statement> statement(const Ledger& ledger, const std::string& party, const std::string& month);
 
 }  // namespace fz::engine

@@ -18,7 +18,8 @@ packages=(
   build-essential cmake g++
   libboost1.81-dev libboost-json1.81-dev
   librocksdb-dev libfmt-dev doctest-dev libcli11-dev libssl-dev
-  libcsv-dev libzip-dev libexpat1-dev pkgconf
+  libcsv-dev libzip-dev libexpat1-dev pkgconf zlib1g-dev
+  chromium
   clang libclang-rt-14-dev
   time
 )

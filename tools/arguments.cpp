@@ -102,6 +102,8 @@ CLI::Validator party_arg() {
     const std::string kind = s.substr(0, colon);
     if (colon == std::string::npos || (kind != "streamer" && kind != "agency"))
       return fmt::format("\"{}\" is not a party such as streamer:s1 or agency:a1", s);
+    if (s.find_first_of("*?[") != std::string::npos)
+      return fmt::format("\"{}\" is a glob; a statement is for one party, such as streamer:s1", s);
     Status st = check_ident(std::string_view(s).substr(colon + 1));
     return st.ok() ? "" : fmt::format("\"{}\": the id {}", s, st.message());
   });

@@ -19,7 +19,7 @@ CLI::Validator positive_integer_arg();
 CLI::Validator unsigned_integer_arg();
 // An identifier (SPEC section 2).
 CLI::Validator identifier_arg();
-// streamer:ID or agency:ID.
+// streamer:ID or agency:ID: one party, so an id with a glob character (* ? [) is refused.
 CLI::Validator party_arg();
 // YYYY-MM.
 CLI::Validator month_arg();
