@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <functional>
 #include <istream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/result.hpp"
-#include "store/appender.hpp"
 #include "model/event.hpp"
+#include "model/event_json.hpp"
+#include "store/appender.hpp"
 #include "store/ledger.hpp"
 
 namespace fz {
@@ -21,13 +23,16 @@ namespace fz {
 // rejected; a record whose events are all duplicates is a duplicate.
 struct InputRecord {
   std::uint64_t line = 0;
-  std::string id = "-";        // shown in a rejection
-  std::string reason;          // non-empty: rejected, `events` is empty
-  bool skipped = false;        // neither appended nor rejected (counted in AppendReport::skipped)
-  std::vector<Event> events;   // in append order
+  std::string id = "-";       // shown in a rejection
+  std::string reason;         // non-empty: rejected, `events` is empty
+  bool skipped = false;       // neither appended nor rejected (counted in AppendReport::skipped)
+  std::vector<Event> events;  // in append order
   // The first `shared` events are definitions several records repeat (an import's implicit plan):
   // each is staged at most once per run, and its later repetitions are not counted at all.
   std::size_t shared = 0;
+  // Set when the record is an exported rules.published line (model/event_json.hpp): it is published
+  // through AppendOptions::publish_exported, never staged like other events.
+  std::optional<ExportedChain> chain;
 };
 
 // Produces the records of one input, in order. Used on the parsing thread, one at a time.
@@ -55,13 +60,24 @@ struct AppendReport {
   std::uint64_t appended = 0;
   std::uint64_t duplicates = 0;
   std::uint64_t rejected = 0;
-  std::uint64_t skipped = 0;  // records a RecordSource marked skipped
+  std::uint64_t skipped = 0;       // records a RecordSource marked skipped
   std::vector<std::string> notes;  // e.g. an --atomic file that was not appended
 };
+
+// What publishing an exported rules.published record did; the Projector to use from then on (the
+// publish rebuilds the projection, so the one the append started with is stale).
+struct ExportedRulesOutcome {
+  Disposition disposition = Disposition::kRejected;  // kAppended, kDuplicate or kRejected
+  std::string reason;
+  Projector* projector = nullptr;
+};
+using PublishExported = std::function<Result<ExportedRulesOutcome>(const Event&, const ExportedChain&)>;
 
 struct AppendOptions {
   bool atomic = false;              // each input all-or-nothing
   std::size_t batch_events = 4096;  // events per synced WriteBatch
+  // Publishes exported rules.published records (`fenzhang append` sets it); without it they are rejected.
+  PublishExported publish_exported;
 };
 
 // Rejections are reported through on_reject as they happen. An error result means the ledger could

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "engine/engine.hpp"
+#include "engine/publish.hpp"
 #include "engine/rebuild.hpp"
 #include "store/ledger.hpp"
 #include "tools/append_job.hpp"
@@ -36,6 +37,19 @@ int run(const Globals& g, const AppendArgs& a) {
   return append_inputs(g, inputs, options, {});
 }
 
+// An exported rules.published line (`fenzhang export events`): published through `rules publish`'s
+// path (engine/publish.hpp), after which the append goes on with a fresh Engine that knows the version.
+Result<ExportedRulesOutcome> publish_exported_line(Ledger& ledger, std::unique_ptr<engine::Engine>& eng,
+                                                   const Event& e, const ExportedChain& chain) {
+  eng.reset();  // publish_rules makes its own and rebuilds the projection
+  auto published = engine::publish_exported(ledger, e, chain.previous_hash, chain.hash);
+  auto fresh = engine::Engine::for_append(ledger);
+  if (!fresh) return fresh.error();
+  eng = std::move(*fresh);
+  if (!published) return published.error();
+  return ExportedRulesOutcome{published->disposition, published->reason, eng.get()};
+}
+
 }  // namespace
 
 int append_inputs(const Globals& g, const std::vector<AppendInput>& inputs, const AppendOptions& options,
@@ -50,7 +64,11 @@ int append_inputs(const Globals& g, const std::vector<AppendInput>& inputs, cons
   }
   auto engine = engine::Engine::for_append(**ledger);
   if (!engine) return fail(engine.message());
-  auto report = run_append(**ledger, engine->get(), inputs, options, [&](const LineRejection& r) {
+  AppendOptions with_publish = options;
+  with_publish.publish_exported = [&](const Event& e, const ExportedChain& chain) {
+    return publish_exported_line(**ledger, *engine, e, chain);
+  };
+  auto report = run_append(**ledger, engine->get(), inputs, with_publish, [&](const LineRejection& r) {
     if (json) {
       rejections.push_back(
           boost::json::object{{"file", r.file}, {"line", r.line}, {"id", r.id}, {"reason", r.reason}});
@@ -83,7 +101,6 @@ int append_inputs(const Globals& g, const std::vector<AppendInput>& inputs, cons
   }
   return report->rejected > 0 ? kExitRejected : kExitOk;
 }
-
 
 void add_append(CLI::App& app, Globals& g, std::vector<Command>& out) {
   auto args = std::make_shared<AppendArgs>();
