@@ -19,6 +19,8 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   librocksdb-dev libfmt-dev doctest-dev libcli11-dev libssl-dev
   libcsv-dev libzip-dev libexpat1-dev pkgconf
+  # export_test runs bean-check on `export beancount` with Debian's /usr/bin/python3 (issue 15)
+  python3-beancount
   clang libclang-rt-14-dev
   time
 )
