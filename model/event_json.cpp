@@ -112,7 +112,7 @@ class LineHandler {
           std::any_of(members.begin(), members.end(), [&](const Member& m) { return m.key == key_; })) {
         problem = fmt::format("{}: appears twice", key_);
       }
-      members.push_back(Member{key_, JsonKind::kNull, {}, false});
+      members.push_back(Member{key_, JsonKind::kNull, {}, false, std::nullopt});
     } else if (depth_ == 2 && in_meta_) {
       if (problem.empty() &&
           std::any_of(meta.begin(), meta.end(), [&](const auto& kv) { return kv.first == key_; })) {

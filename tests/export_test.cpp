@@ -42,7 +42,9 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-std::string src(const std::string& rel) { return fz::test::source_dir() + "/" + rel; }
+std::string src(const std::string& rel) {
+  return fz::test::source_dir() + "/" + rel;
+}
 
 RunResult fz_run(const std::string& db, const std::string& args) {
   return run(fmt::format("{} --db {} {}", fz::test::bin(), db, args));
@@ -86,9 +88,9 @@ std::string rules_v2(const TempDir& dir) {
 }
 
 constexpr const char* kExtraEvents =
-    R"({"id":"bind-s1-name","type":"payout.bound","at":"2026-12-01T10:00:00+08:00","party":"streamer:s1","alipay":"s1-alipay@example.com","verified":true,"name":"张三"}
+    R"X({"id":"bind-s1-name","type":"payout.bound","at":"2026-12-01T10:00:00+08:00","party":"streamer:s1","alipay":"s1-alipay@example.com","verified":true,"name":"张三"}
 {"id":"=cmd|'/C_calc'!A0","type":"adjustment","at":"2026-12-02T10:00:00.123456+08:00","from":"@agency:a1:vtask","to":"@streamer:s1:vtask","amount":"1.50","reason":"=HYPERLINK(\"x\")"}
-)";
+)X";
 
 // The sample ledger with a second ruleset version and a few events after it.
 void sample_ledger(const TempDir& dir, const std::string& db) {
@@ -126,7 +128,8 @@ TEST_CASE("payout.bound name: optional, appended; events without it keep their b
   CHECK(fz::encode_event(*n.event).size() == record.size() + 1 + 1 + 6);
   CHECK(fz::decode_event(fz::encode_event(*n.event)).value() == *n.event);
   CHECK(fz::parse_event_line(fz::event_to_json(*n.event)).event == n.event);
-  CHECK(fz::parse_event_line(without.substr(0, without.size() - 1) + R"(,"name":""})").reason == "name: is empty");
+  CHECK(fz::parse_event_line(without.substr(0, without.size() - 1) + R"(,"name":""})").reason ==
+        "name: is empty");
 }
 
 TEST_CASE("export events: appended into an empty ledger, the same head hash (sample, two rules versions)") {
@@ -255,7 +258,8 @@ for account in sorted(totals):
   INFO(r.out);
   REQUIRE(r.exit_code == 0);
   std::map<std::string, std::string> out;
-  for (const std::string& line : lines_of(r.out)) out[line.substr(0, line.find(' '))] = line.substr(line.find(' ') + 1);
+  for (const std::string& line : lines_of(r.out))
+    out[line.substr(0, line.find(' '))] = line.substr(line.find(' ') + 1);
   return out;
 }
 
@@ -264,7 +268,8 @@ std::map<std::string, std::string> fenzhang_totals(const std::string& db, const 
   REQUIRE(r.exit_code == 0);
   std::map<std::string, std::string> out;
   for (const auto& row : boost::json::parse(r.out).at("accounts").as_array()) {
-    out[fz::exports::beancount_account(row.at("account").as_string().c_str())] = row.at("total").as_string().c_str();
+    out[fz::exports::beancount_account(row.at("account").as_string().c_str())] =
+        row.at("total").as_string().c_str();
   }
   return out;
 }
@@ -301,7 +306,8 @@ TEST_CASE("export csv: the journal with neutralised cells") {
   CHECK(lines[0] == "seq,event,type,event_at,account,amount,available_at,version,rule,line,key");
   const RunResult j = fz_run(a, "--format json journal");
   CHECK(lines.size() == lines_of(j.out).size() + 1);
-  CHECK(r.out.find(",ev-0019,order.confirmed,2026-10-10T10:00:00+08:00,'@streamer:s1:cps,") != std::string::npos);
+  CHECK(r.out.find(",ev-0019,order.confirmed,2026-10-10T10:00:00+08:00,'@streamer:s1:cps,") !=
+        std::string::npos);
   // An event id that a spreadsheet would run as a formula is text.
   CHECK(r.out.find(",'=cmd|'/C_calc'!A0,adjustment,2026-12-02T10:00:00.123456+08:00,") != std::string::npos);
 }

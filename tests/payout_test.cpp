@@ -47,7 +47,9 @@ std::string from_gbk(const std::string& gbk) {
   return out;
 }
 
-std::string src(const std::string& rel) { return fz::test::source_dir() + "/" + rel; }
+std::string src(const std::string& rel) {
+  return fz::test::source_dir() + "/" + rel;
+}
 
 struct Ledger {
   TempDir dir;
@@ -72,7 +74,8 @@ struct Ledger {
     std::string paid;
     for (std::string line; std::getline(in, line);) {
       const auto p = boost::json::parse(line).as_object();
-      if (std::string(p.at("account").as_string()).starts_with("@payout:")) paid = p.at("amount").as_string().c_str();
+      if (std::string(p.at("account").as_string()).starts_with("@payout:"))
+        paid = p.at("amount").as_string().c_str();
     }
     return paid;
   }
@@ -84,8 +87,9 @@ struct Ledger {
 void sample(const Ledger& l) {
   l.must("rules publish " + src("rules/taobao-live.rules"));
   l.must("append " + src("examples/taobao-live-sample.jsonl"));
-  l.append_text("bind.jsonl",
-                R"({"id":"bind-s1","type":"payout.bound","at":"2026-12-01T10:00:00+08:00","party":"streamer:s1","alipay":"s1-alipay@example.com","verified":true,"name":"张三"}
+  l.append_text(
+      "bind.jsonl",
+      R"({"id":"bind-s1","type":"payout.bound","at":"2026-12-01T10:00:00+08:00","party":"streamer:s1","alipay":"s1-alipay@example.com","verified":true,"name":"张三"}
 {"id":"bind-s3","type":"payout.bound","at":"2026-12-01T10:00:00+08:00","party":"streamer:s3","alipay":"s3@example.com","verified":false,"name":"李四"}
 {"id":"bind-s2","type":"payout.bound","at":"2026-12-01T10:00:00+08:00","party":"streamer:s2","alipay":"s2@example.com","verified":true,"name":"王五"}
 )");
@@ -107,13 +111,15 @@ TEST_CASE("payout alipay on the sample at the settlement day: s1 is paid what th
   const std::string paid = l.paid_by(id);
   CHECK(paid == "6.86");
   CHECK(r.out.find("appended 1, duplicates 0, rejected 0") != std::string::npos);
-  CHECK(r.out.find("payout streamer cps at 2026-12-20T00:00:00+08:00: 1 party, withdrawn 7.84, paid 6.86, fees 0.98") !=
-        std::string::npos);
+  CHECK(r.out.find("payout streamer cps at 2026-12-20T00:00:00+08:00: 1 party, withdrawn 7.84, paid 6.86, "
+                   "fees 0.98") != std::string::npos);
   CHECK(r.out.find("skipped streamer:s3: Alipay binding not verified") != std::string::npos);
   CHECK(r.out.find("skipped streamer:s2: available 0.00 is below the minimum 1.00") != std::string::npos);
   const std::string bytes = read_all(out);
-  CHECK(from_gbk(bytes) == "支付宝批量付款文件模板\r\n序号,收款方支付宝账号,收款方姓名,金额,备注\r\n1,s1-alipay@example.com,张三," +
-                               paid + "," + id + "\r\n");
+  CHECK(from_gbk(bytes) ==
+        "支付宝批量付款文件模板\r\n序号,收款方支付宝账号,收款方姓名,金额,备注\r\n1,s1-alipay@example.com,"
+        "张三," +
+            paid + "," + id + "\r\n");
   CHECK(bytes.find("\xd5\xc5\xc8\xfd") != std::string::npos);  // 张三 in GBK
   CHECK_FALSE(std::filesystem::exists(out + ".2"));
 
@@ -135,13 +141,15 @@ TEST_CASE("payout alipay --dry-run prints the withdrawals and writes nothing") {
   const RunResult r = l(std::string(kPayout) + " --out " + (l.dir / "x.csv") + " --dry-run");
   INFO(r.out);
   CHECK(r.exit_code == 0);
-  CHECK(r.out.find(R"({"id":"payout-streamer-s1-cps-20261220000000","type":"withdrawal.requested","at":"2026-12-20T00:00:00+08:00","party":"streamer:s1","source":"cps","amount":"7.84"})") !=
-        std::string::npos);
+  CHECK(
+      r.out.find(
+          R"({"id":"payout-streamer-s1-cps-20261220000000","type":"withdrawal.requested","at":"2026-12-20T00:00:00+08:00","party":"streamer:s1","source":"cps","amount":"7.84"})") !=
+      std::string::npos);
   CHECK_FALSE(std::filesystem::exists(l.dir / "x.csv"));
   CHECK(l.events() == before);
   // A binding without a name is skipped (Alipay checks the holder's name), and so is a higher minimum.
-  CHECK(l(std::string(kPayout) + " --min 8.00 --dry-run").out.find("skipped streamer:s1: available 7.84 is below the minimum 8.00") !=
-        std::string::npos);
+  CHECK(l(std::string(kPayout) + " --min 8.00 --dry-run")
+            .out.find("skipped streamer:s1: available 7.84 is below the minimum 8.00") != std::string::npos);
   CHECK(l("payout alipay --kind streamer --source cps --at 2026-12-20 --min 0.00 --dry-run").exit_code == 2);
   CHECK(l("payout alipay --kind streamer --source cps --at 2026-12-20").exit_code == 2);  // no --out
   CHECK(l("payout alipay --kind shop --source cps --at 2026-12-20 --out x").exit_code == 2);
@@ -160,12 +168,13 @@ TEST_CASE("payout alipay: a party without a name is skipped; more than 3,000 par
         "\n",
         i, i, i, i, i, i);
   }
-  events += R"({"id":"b-noname","type":"payout.bound","at":"2026-11-01T10:00:00+08:00","party":"streamer:q","alipay":"q@example.com","verified":true})"
-            "\n"
-            R"({"id":"adj-q","type":"adjustment","at":"2026-11-01T10:00:00+08:00","from":"@merchant:m1:cps","to":"@streamer:q:cps","amount":"2.00","reason":"test"})"
-            "\n"
-            R"({"id":"adj-r","type":"adjustment","at":"2026-11-01T10:00:00+08:00","from":"@merchant:m1:cps","to":"@streamer:r:cps","amount":"2.00","reason":"test"})"
-            "\n";
+  events +=
+      R"({"id":"b-noname","type":"payout.bound","at":"2026-11-01T10:00:00+08:00","party":"streamer:q","alipay":"q@example.com","verified":true})"
+      "\n"
+      R"({"id":"adj-q","type":"adjustment","at":"2026-11-01T10:00:00+08:00","from":"@merchant:m1:cps","to":"@streamer:q:cps","amount":"2.00","reason":"test"})"
+      "\n"
+      R"({"id":"adj-r","type":"adjustment","at":"2026-11-01T10:00:00+08:00","from":"@merchant:m1:cps","to":"@streamer:r:cps","amount":"2.00","reason":"test"})"
+      "\n";
   l.append_text("parties.jsonl", events);
   const std::string out = l.dir / "batch.csv";
   const RunResult r = l(std::string(kPayout) + " --out " + out);
@@ -178,7 +187,9 @@ TEST_CASE("payout alipay: a party without a name is skipped; more than 3,000 par
   const std::string first = from_gbk(read_all(out)), second = from_gbk(read_all(out + ".2"));
   CHECK(std::count(first.begin(), first.end(), '\n') == 3002);
   CHECK(first.find("\r\n3000,") != std::string::npos);
-  CHECK(second == "支付宝批量付款文件模板\r\n序号,收款方支付宝账号,收款方姓名,金额,备注\r\n1,p999@example.com,测试999,1.75,"
-                  "payout-streamer-p999-cps-20261220000000\r\n");
+  CHECK(second ==
+        "支付宝批量付款文件模板\r\n序号,收款方支付宝账号,收款方姓名,金额,备注\r\n1,p999@example.com,测试999,"
+        "1.75,"
+        "payout-streamer-p999-cps-20261220000000\r\n");
   CHECK_FALSE(std::filesystem::exists(out + ".3"));
 }

@@ -270,7 +270,7 @@ Result<std::vector<std::string>> write_batch_files(const std::string& out,
 void print_summary(const Globals& g, const Query& q, const PayoutPlan& plan, const Totals& t,
                    const std::vector<std::string>& files) {
   const Fen fees = t.withdrawn_fen - t.paid_fen;
-  if (g.format() == Format::kJson) {
+  if (g.format_name == "json") {  // as append's own summary: text unless --format json is given
     boost::json::array skipped, names;
     for (const Skip& s : plan.skipped)
       skipped.push_back({{"party", q.kind + ":" + s.party_id}, {"why", s.why}});
@@ -341,8 +341,9 @@ int run(const Globals& g, const PayoutArgs& a) {
   if (!plan) return fail(plan.message());
   if (a.dry_run) {
     for (const std::string& line : plan->fresh_lines) std::cout << line << "\n";
-    for (const Skip& s : plan->skipped)
-      std::cerr << escape_display(fmt::format("skipped {}:{}: {}\n", q->kind, s.party_id, s.why));
+    for (const Skip& s : plan->skipped) {
+      std::cerr << escape_display(fmt::format("skipped {}:{}: {}", q->kind, s.party_id, s.why)) << "\n";
+    }
     return kExitOk;
   }
   PlanRecords records(plan->records);
