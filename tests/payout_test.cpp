@@ -99,7 +99,7 @@ constexpr const char* kPayout = "payout alipay --kind streamer --source cps --at
 
 }  // namespace
 
-TEST_CASE("payout alipay on the sample at the settlement day: s1 is paid what the rules paid out") {
+TEST_CASE("payout alipay on the sample at the settlement day pays s1 what the rules paid out") {
   Ledger l;
   sample(l);
   const std::string out = l.dir / "batch.csv";
@@ -155,7 +155,7 @@ TEST_CASE("payout alipay --dry-run prints the withdrawals and writes nothing") {
   CHECK(l("payout alipay --kind shop --source cps --at 2026-12-20 --out x").exit_code == 2);
 }
 
-TEST_CASE("payout alipay: a party without a name is skipped; more than 3,000 parties split the file") {
+TEST_CASE("payout alipay: a party without a name is skipped and more than 3000 parties split the file") {
   Ledger l;
   l.must("rules publish " + src("rules/taobao-live.rules"));
   constexpr int kParties = 3001;
