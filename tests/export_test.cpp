@@ -204,13 +204,12 @@ TEST_CASE("append still refuses rules.published lines that are not exported at t
   const RunResult nothing = fz_run(b, "export events");  // nothing was written
   CHECK(nothing.exit_code == 0);
   CHECK(nothing.out.empty());
-         nothing.find("no ledger at") != std::string::npos));
 
-         // --atomic cannot undo a publish: refused.
-         write_file(dir / "first.jsonl", lines[0] + "\n");
-         r = fz_run(b, "append --atomic " + (dir / "first.jsonl"));
-         CHECK(r.exit_code == 1);
-         CHECK(r.out.find("cannot be appended with --atomic") != std::string::npos);
+  // --atomic cannot undo a publish: refused.
+  write_file(dir / "first.jsonl", lines[0] + "\n");
+  r = fz_run(b, "append --atomic " + (dir / "first.jsonl"));
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("cannot be appended with --atomic") != std::string::npos);
 }
 
 TEST_CASE("export events: a generated ledger round trips to the same head (100k events - 20k under ASan)") {
