@@ -4,6 +4,7 @@
 
 #include "dsl/rules_check.hpp"
 #include "engine/rebuild.hpp"
+#include "model/event.hpp"
 #include "store/appender.hpp"
 #include "store/codec.hpp"
 
@@ -67,7 +68,7 @@ Result<PublishReport> publish_rules(Ledger& ledger, const std::string& source, c
   }
 
   const std::uint64_t before = ledger.head_seq();
-  if (before > 0) {
+  if (before > 0 && options.preview) {
     // The recomputation first, on the side: nothing is written if it fails (unless forced).
     auto preview = what_if(ledger, {RulesFile{filename, source}}, now_us, diagnostics);
     if (!preview) return preview.error();
@@ -83,7 +84,8 @@ Result<PublishReport> publish_rules(Ledger& ledger, const std::string& source, c
   if (before == 0) {
     Appender appender(ledger, eng->get());
     std::string reason;
-    if (appender.stage(published_event(info, source, report.sha256, now_us), &reason) != Disposition::kAppended) {
+    if (appender.stage(published_event(info, source, report.sha256, now_us), &reason) !=
+        Disposition::kAppended) {
       return make_error(reason);
     }
     FZ_TRY(appender.commit());
@@ -103,7 +105,8 @@ Result<PublishReport> publish_rules(Ledger& ledger, const std::string& source, c
   {
     Appender appender(ledger, nullptr);
     std::string reason;
-    if (appender.stage(published_event(info, source, report.sha256, now_us), &reason) != Disposition::kAppended) {
+    if (appender.stage(published_event(info, source, report.sha256, now_us), &reason) !=
+        Disposition::kAppended) {
       return make_error(reason);
     }
     FZ_TRY(appender.commit());
@@ -119,6 +122,67 @@ Result<PublishReport> publish_rules(Ledger& ledger, const std::string& source, c
   report.issue_count = rebuilt->issue_count;
   FZ_TRY(ledger.remove_reader_snapshot());
   return report;
+}
+
+namespace {
+
+// Why `e` is not what `rules publish` would write for its own source at its own time ("" when it is).
+std::string exported_mismatch(const Event& e) {
+  const std::string& source = e.text(fields::rules_published::kSource);
+  dsl::CompileResult compiled = dsl::compile_rules(source, e.id);
+  if (!compiled.ruleset) return fmt::format("its source does not check clean: {}", compiled.diagnostics);
+  const std::string sha = sha256_hex(source);
+  if (published_event(compiled.ruleset->info(), source, sha, e.at_us) != e) {
+    return "it is not the event 'rules publish' writes for its source (id, ruleset, version, effective, "
+           "sha256 and no meta)";
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<ExportedPublish> publish_exported(Ledger& ledger, const Event& event, const std::string& previous_hash,
+                                         const std::string& hash) {
+  ExportedPublish out;
+  const std::string record = encode_event(event);
+  auto seq = ledger.seq_of(event.id);
+  if (!seq) return seq.error();
+  if (*seq) {
+    auto stored = ledger.read(**seq);
+    if (!stored) return stored.error();
+    out.disposition = stored->record == record ? Disposition::kDuplicate : Disposition::kRejected;
+    if (out.disposition == Disposition::kRejected) {
+      out.reason = fmt::format("conflict: id already stored (seq {}) with a different body", **seq);
+    }
+    return out;
+  }
+  if (hash_hex(ledger.head_hash()) != previous_hash) {
+    out.reason = fmt::format(
+        "an exported rules.published line must follow the event it followed when exported (chain_previous "
+        "{}), but this ledger's head is seq {} hash {}",
+        previous_hash, ledger.head_seq(), hash_hex(ledger.head_hash()));
+    return out;
+  }
+  if (hash_hex(chain_hash(ledger.head_hash(), record)) != hash) {
+    out.reason = "chain_hash: the event does not hash to it; it is not the exported event";
+    return out;
+  }
+  if (out.reason = exported_mismatch(event); !out.reason.empty()) return out;
+  std::string diagnostics;
+  PublishOptions options;
+  options.force = true;
+  options.preview = false;
+  auto report = publish_rules(ledger, event.text(fields::rules_published::kSource), event.id, event.at_us,
+                              &diagnostics, options);
+  // The chain check pinned the position: the ledger up to here is the exported one, so publishing can
+  // only fail for reasons of the ledger itself (I/O, damage): an error, not a rejected line.
+  if (!report) return report.error();
+  if (!report->written || hash_hex(ledger.head_hash()) != hash) {
+    return make_error(fmt::format("{}: publishing the exported event did not reproduce its hash", event.id));
+  }
+  out.disposition = Disposition::kAppended;
+  out.report = std::move(*report);
+  return out;
 }
 
 }  // namespace fz::engine

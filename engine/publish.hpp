@@ -16,6 +16,7 @@
 #include "core/result.hpp"
 #include "engine/engine.hpp"
 #include "engine/whatif.hpp"
+#include "store/appender.hpp"
 #include "store/ledger.hpp"
 
 namespace fz::engine {
@@ -39,10 +40,25 @@ struct PublishReport {
 struct PublishOptions {
   bool dry_run = false;
   bool force = false;
+  bool preview = true;  // evaluate the recomputation on the side first (false only with force)
 };
 
 // `diagnostics` receives the checker's messages when the file does not check clean.
 Result<PublishReport> publish_rules(Ledger& ledger, const std::string& source, const std::string& filename,
-                                    TimeUs now_us, std::string* diagnostics, const PublishOptions& options = {});
+                                    TimeUs now_us, std::string* diagnostics,
+                                    const PublishOptions& options = {});
+
+// An exported rules.published event (`fenzhang export events`, docs/exports.md) appended into a ledger:
+// accepted only when it is exactly the event `rules publish` writes for its source at its `at`, and the
+// ledger's head is the hash it followed in its own ledger (`previous_hash`), so that it lands with the same
+// hash (`hash`). It then goes through publish_rules (recomputation included) with force: the ledger it
+// came from accepted it at this very position, so replaying its log reproduces what was there.
+struct ExportedPublish {
+  Disposition disposition = Disposition::kRejected;  // kAppended, kDuplicate or kRejected
+  std::string reason;                                // why it was rejected
+  PublishReport report;                              // when appended
+};
+Result<ExportedPublish> publish_exported(Ledger& ledger, const Event& event, const std::string& previous_hash,
+                                         const std::string& hash);
 
 }  // namespace fz::engine

@@ -72,6 +72,10 @@ struct FieldSpec {
   FieldKind kind;
   std::span<const std::string_view> values = {};  // for kEnum
   bool optional = false;                          // may be absent (plan.created approval)
+  // An optional field added after format 1 was fixed, at the end of its type's fields: when absent it
+  // takes no bytes at all, so the records (and hashes) of events written before it existed, and of new
+  // events that leave it out, do not change (store/format.hpp). Only trailing fields may be `appended`.
+  bool appended = false;
 };
 
 struct EventSpec {
@@ -95,8 +99,9 @@ using K = FieldKind;
 inline constexpr FieldSpec kAgencyContracted[] = {{"agency", K::kIdent}};
 inline constexpr FieldSpec kStreamerSigned[] = {{"streamer", K::kIdent}, {"agency", K::kIdent}};
 inline constexpr FieldSpec kStreamerReleased[] = {{"streamer", K::kIdent}};
+// `name` (the account holder's real name, SPEC 3) came later: optional and appended.
 inline constexpr FieldSpec kPayoutBound[] = {
-    {"party", K::kParty}, {"alipay", K::kText}, {"verified", K::kBool}};
+    {"party", K::kParty}, {"alipay", K::kText}, {"verified", K::kBool}, {"name", K::kText, {}, true, true}};
 inline constexpr FieldSpec kPlanCreated[] = {{"plan", K::kIdent},
                                              {"merchant", K::kIdent},
                                              {"kind", K::kEnum, kPlanKinds},
@@ -145,6 +150,20 @@ inline constexpr EventSpec kSpecs[] = {
     {EventType::kRulesPublished, "rules.published", kRulesPublished},
 };
 static_assert(std::size(kSpecs) == kEventTypeCount);
+
+// `appended` fields are optional and come after every field that is not (store/codec.cpp relies on it).
+consteval bool appended_fields_trail() {
+  for (const EventSpec& spec : kSpecs) {
+    bool seen = false;
+    for (const FieldSpec& f : spec.fields) {
+      if (f.appended && !f.optional) return false;
+      if (seen && !f.appended) return false;
+      seen = seen || f.appended;
+    }
+  }
+  return true;
+}
+static_assert(appended_fields_trail());
 
 }  // namespace schema
 
@@ -232,6 +251,7 @@ inline constexpr FieldRef kAgency = field_ref("agency", {kStreamerSigned});
 namespace payout_bound {
 inline constexpr FieldRef kAlipay = field_ref("alipay", {kPayoutBound});
 inline constexpr FieldRef kVerified = field_ref("verified", {kPayoutBound});
+inline constexpr FieldRef kName = field_ref("name", {kPayoutBound});  // optional
 }  // namespace payout_bound
 namespace plan_created {
 inline constexpr FieldRef kMerchant = field_ref("merchant", {kPlanCreated});

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <optional>
 
 #include "core/ident.hpp"
 #include "core/money.hpp"
@@ -40,8 +42,9 @@ std::string_view kind_name(JsonKind k) {
 struct Member {
   std::string key;
   JsonKind kind = JsonKind::kNull;
-  std::string text;   // string contents
-  bool flag = false;  // bool value
+  std::string text;                     // string contents
+  bool flag = false;                    // bool value
+  std::optional<std::int64_t> integer;  // a number that is a non-negative 64-bit integer
 };
 
 // SAX handler: collects the top-level members of one object and the string pairs of "meta",
@@ -109,7 +112,7 @@ class LineHandler {
           std::any_of(members.begin(), members.end(), [&](const Member& m) { return m.key == key_; })) {
         problem = fmt::format("{}: appears twice", key_);
       }
-      members.push_back(Member{key_, JsonKind::kNull, {}, false});
+      members.push_back(Member{key_, JsonKind::kNull, {}, false, std::nullopt});
     } else if (depth_ == 2 && in_meta_) {
       if (problem.empty() &&
           std::any_of(meta.begin(), meta.end(), [&](const auto& kv) { return kv.first == key_; })) {
@@ -121,8 +124,17 @@ class LineHandler {
     return true;
   }
   bool on_number_part(json::string_view, json::error_code&) { return true; }
-  bool on_int64(std::int64_t, json::string_view, json::error_code&) { return scalar(JsonKind::kNumber); }
-  bool on_uint64(std::uint64_t, json::string_view, json::error_code&) { return scalar(JsonKind::kNumber); }
+  bool on_int64(std::int64_t v, json::string_view, json::error_code&) {
+    scalar(JsonKind::kNumber);
+    if (member_level() && v >= 0) members.back().integer = v;
+    return true;
+  }
+  bool on_uint64(std::uint64_t v, json::string_view, json::error_code&) {
+    scalar(JsonKind::kNumber);
+    if (member_level() && v <= static_cast<std::uint64_t>(INT64_MAX))
+      members.back().integer = static_cast<std::int64_t>(v);
+    return true;
+  }
   bool on_double(double, json::string_view, json::error_code&) { return scalar(JsonKind::kNumber); }
   bool on_bool(bool b, json::error_code&) {
     scalar(JsonKind::kBool);
@@ -158,6 +170,12 @@ class LineHandler {
 struct Rejection {
   std::string reason;
 };
+
+bool is_sha256_hex(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
 
 const Member* find(const std::vector<Member>& ms, std::string_view key) {
   for (const Member& m : ms) {
@@ -250,11 +268,26 @@ std::string check_field(const FieldSpec& spec, const Member* m, FieldValue* out)
       if (m->text.empty()) return fmt::format("{}: is empty", name);
       out->s = m->text;
       return {};
+    // Only rules.published has these, and only an exported line carries one (LineResult::chain).
     case FieldKind::kInt:
-    case FieldKind::kTime:
+      if (m->kind != JsonKind::kNumber || !m->integer) {
+        return fmt::format("{}: expected a non-negative integer, {}", name, got(*m));
+      }
+      out->i = *m->integer;
+      return {};
+    case FieldKind::kTime: {
+      if (auto e = want_string("\"2026-10-05T15:00:00+08:00\""); !e.empty()) return e;
+      auto t = parse_rfc3339(m->text);
+      if (!t) return fmt::format("{}: {}", name, t.message());
+      out->i = *t;
+      return {};
+    }
     case FieldKind::kSha256:
-      // Only rules.published has these, and it is never accepted from a line.
-      return fmt::format("{}: not accepted in an appended event", name);
+      if (m->kind != JsonKind::kString || !is_sha256_hex(m->text)) {
+        return fmt::format("{}: expected 64 lowercase hex digits", name);
+      }
+      out->s = m->text;
+      return {};
   }
   return fmt::format("{}: unsupported field", name);
 }
@@ -309,7 +342,7 @@ std::string validate(const LineHandler& h, Event* e) {
   if (type->kind != JsonKind::kString) return fmt::format("type: expected a string, {}", got(*type));
   const auto t = event_type_from_name(type->text);
   if (!t) return fmt::format("type: unknown event type \"{}\"", type->text);
-  if (*t == EventType::kRulesPublished) {
+  if (*t == EventType::kRulesPublished && find(h.members, kChainHashKey) == nullptr) {
     return "type: rules.published events are written only by 'fenzhang rules publish'";
   }
   e->type = *t;
@@ -341,6 +374,11 @@ std::string validate(const LineHandler& h, Event* e) {
   }
   for (const Member& m : h.members) {
     if (m.key == "id" || m.key == "type" || m.key == "at" || m.key == "meta") continue;
+    if (e->type == EventType::kRulesPublished && (m.key == kChainPreviousKey || m.key == kChainHashKey)) {
+      if (m.kind != JsonKind::kString || !is_sha256_hex(m.text))
+        return fmt::format("{}: expected 64 lowercase hex digits", m.key);
+      continue;
+    }
     if (field_index(e->type, m.key) < 0) {
       return fmt::format("{}: unknown field for {}", m.key.empty() ? "\"\"" : m.key, spec.name);
     }
@@ -437,6 +475,15 @@ LineResult parse_line(std::string_view line) {
   if (!reason.empty()) {
     out.reason = std::move(reason);
     return out;
+  }
+  if (e.type == EventType::kRulesPublished) {
+    const Member* previous = find(h.members, kChainPreviousKey);
+    if (previous == nullptr) {
+      out.reason = fmt::format("{}: missing (an exported rules.published line carries {} and {})",
+                               kChainPreviousKey, kChainPreviousKey, kChainHashKey);
+      return out;
+    }
+    out.chain = ExportedChain{previous->text, find(h.members, kChainHashKey)->text};
   }
   out.event = std::move(e);
   return out;

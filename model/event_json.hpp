@@ -18,10 +18,24 @@ namespace fz {
 
 inline constexpr std::size_t kMaxEventLineBytes = 64 * 1024;
 
+// Where an exported rules.published event stood in the chain of the ledger it came from
+// (`fenzhang export events` writes these two extra members on rules.published lines only; docs/exports.md).
+// Only such a line may carry a rules.published event into `append`, which publishes it through the
+// `rules publish` path when it lands on the same chain position with the same hash (engine/publish.hpp).
+inline constexpr std::string_view kChainPreviousKey = "chain_previous";
+inline constexpr std::string_view kChainHashKey = "chain_hash";
+struct ExportedChain {
+  std::string previous_hash;  // hex of the hash of the event before it (64 zeros for the first)
+  std::string hash;           // hex of its own hash
+};
+
 struct LineResult {
   std::optional<Event> event;  // set when the line is valid
   std::string id;              // the line's id when it could be read, else "-"
   std::string reason;          // why the line was rejected, naming the field
+  // Set for a rules.published event, which only an exported line (with chain members) may carry; every
+  // other way of appending one is refused.
+  std::optional<ExportedChain> chain;
 };
 
 LineResult parse_event_line(std::string_view line);

@@ -20,6 +20,8 @@ packages=(
   librocksdb-dev libfmt-dev doctest-dev libcli11-dev libssl-dev
   libcsv-dev libzip-dev libexpat1-dev pkgconf zlib1g-dev
   chromium
+  # export_test runs bean-check on `export beancount` with Debian's /usr/bin/python3 (issue 15)
+  python3-beancount
   clang libclang-rt-14-dev
   time
 )

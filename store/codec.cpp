@@ -26,6 +26,7 @@ using bytes::put_uvar;
 using Reader = bytes::ByteReader;
 
 void encode_field(std::string& out, const FieldSpec& spec, const FieldValue& v) {
+  if (spec.appended && !v.present) return;  // an absent appended field takes no bytes
   if (spec.optional) {
     out.push_back(v.present ? 1 : 0);
     if (!v.present) return;
@@ -54,9 +55,14 @@ void encode_field(std::string& out, const FieldSpec& spec, const FieldValue& v) 
 }
 
 bool decode_field(Reader& r, const FieldSpec& spec, FieldValue* v) {
+  if (spec.appended && r.at_end()) {  // trailing, absent: no bytes
+    v->present = false;
+    return true;
+  }
   if (spec.optional) {
     std::uint8_t present = 0;
-    if (!r.u8(&present) || present > 1) return false;
+    // An appended field present is 1 then its value; absent it has no byte at all (a 0 is not canonical).
+    if (!r.u8(&present) || present > 1 || (spec.appended && present == 0)) return false;
     v->present = present == 1;
     if (!v->present) return true;
   }

@@ -16,7 +16,9 @@
 //   svar    at, UTC microseconds
 //   uvar    meta count, then that many (str key, str value), keys strictly ascending
 //   fields  in the order of spec_of(type).fields, each:
-//             optional fields first carry u8 presence (0 absent, 1 present)
+//             optional fields first carry u8 presence (0 absent, 1 present); an `appended`
+//             optional field (added later at the end of its type, e.g. payout.bound `name`) has no
+//             byte at all when absent and u8 1 then its value when present
 //             kIdent kParty kAccount kText kSha256: str
 //             kEnum: u8 index into FieldSpec::values
 //             kBool: u8 0 or 1

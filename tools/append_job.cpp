@@ -134,6 +134,7 @@ void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q) {
         record.id = std::move(parsed.id);
         if (parsed.event) {
           record.events.push_back(std::move(*parsed.event));
+          record.chain = std::move(parsed.chain);
         } else {
           record.reason = std::move(parsed.reason);
         }
@@ -209,13 +210,43 @@ Disposition stage_record(Appender& appender, InputRecord& rec, std::unordered_se
   return staged > 0 ? Disposition::kAppended : Disposition::kDuplicate;
 }
 
+// An exported rules.published record: what is staged is committed first (the publish writes on its
+// own and rebuilds the projection), then the hook publishes it, then a fresh Appender goes on with the
+// Projector the hook hands back. Not with --atomic: a publish cannot be undone with the file.
+Result<ExportedRulesOutcome> publish_exported_record(Ledger& ledger, std::optional<Appender>& appender,
+                                                     Projector*& projector, const AppendOptions& options,
+                                                     const InputRecord& rec, std::uint64_t* earlier_durable) {
+  ExportedRulesOutcome out;
+  if (!options.publish_exported) {
+    out.reason = "type: rules.published events are written only by 'fenzhang rules publish'";
+    return out;
+  }
+  if (options.atomic) {
+    out.reason = "an exported rules.published line cannot be appended with --atomic";
+    return out;
+  }
+  if (Status s = appender->commit(); !s.ok()) return s.error();
+  // The projection of what is committed, before this Appender and its Projector are let go.
+  if (Status s = appender->checkpoint(); !s.ok()) return s.error();
+  *earlier_durable += appender->durable_events();
+  appender.reset();
+  auto published = options.publish_exported(rec.events.front(), *rec.chain);
+  if (published && published->projector != nullptr) projector = published->projector;
+  appender.emplace(ledger, projector);  // also after an error: the caller drains and waits on it
+  if (!published) return published.error();
+  if (published->disposition == Disposition::kAppended) ++*earlier_durable;
+  return published;
+}
+
 }  // namespace
 
 Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std::vector<AppendInput>& inputs,
                                 const AppendOptions& options,
                                 const std::function<void(const LineRejection&)>& on_reject) {
   AppendReport report;
-  Appender appender(ledger, projector);
+  std::optional<Appender> appender;
+  appender.emplace(ledger, projector);
+  std::uint64_t earlier_durable = 0;  // events acknowledged by earlier Appenders and exported publishes
   ChunkQueue queue(4);
   std::thread producer([&] { produce(inputs, queue); });
 
@@ -224,7 +255,7 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
   std::unordered_set<std::string> shared_seen;
   // Batches are written on the Appender's writer thread while the next one is staged here.
   auto start_commit = [&]() -> bool {
-    if (Status s = appender.start_commit(); !s.ok()) {
+    if (Status s = appender->start_commit(); !s.ok()) {
       failure = s.error();
       return false;
     }
@@ -236,11 +267,23 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
     const std::string& file = inputs[chunk->input].name;
     for (InputRecord& rec : chunk->lines) {
       std::string reason = rec.reason;
-      Disposition d = stage_record(appender, rec, shared_seen, &reason, &file_duplicates);
+      Disposition d = Disposition::kRejected;
+      if (rec.chain && rec.reason.empty()) {
+        auto published = publish_exported_record(ledger, appender, projector, options, rec, &earlier_durable);
+        if (!published) {
+          failure = published.error();
+          break;
+        }
+        d = published->disposition;
+        reason = published->reason;
+        if (d == Disposition::kDuplicate) ++file_duplicates;
+      } else {
+        d = stage_record(*appender, rec, shared_seen, &reason, &file_duplicates);
+      }
       if (d == Disposition::kFailed) {
         // The ledger could not be read: stop here, and write nothing of what is staged.
-        failure = *appender.failure();
-        (void)appender.discard();
+        failure = *appender->failure();
+        (void)appender->discard();
         break;
       }
       if (rec.skipped && rec.reason.empty()) {
@@ -249,13 +292,14 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
         ++file_rejected;
         on_reject(LineRejection{file, rec.line, rec.id, reason});
       }
-      if (!options.atomic && appender.staged() >= options.batch_events && !start_commit()) break;
+      if (!options.atomic && appender->staged() >= options.batch_events && !start_commit()) break;
     }
     if (chunk->read_error && !failure) {
       // Batches already synced stay; the one being staged is dropped, so no event after the last
       // acknowledged batch is written and nothing after the error is taken for the end of the input.
-      Status s = appender.discard();
-      failure = s.ok() ? read_failure(file, *chunk->read_error, chunk->last_line, appender.durable_events())
+      Status s = appender->discard();
+      failure = s.ok() ? read_failure(file, *chunk->read_error, chunk->last_line,
+                                      earlier_durable + appender->durable_events())
                        : s.error();
       continue;
     }
@@ -263,7 +307,7 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
     if (options.atomic && file_rejected > 0) {
       report.notes.push_back(fmt::format("{}: nothing appended (--atomic): {} line{} rejected", file,
                                          file_rejected, file_rejected == 1 ? "" : "s"));
-      if (Status s = appender.discard(); !s.ok()) failure = s.error();
+      if (Status s = appender->discard(); !s.ok()) failure = s.error();
     } else if (!start_commit()) {
       continue;
     } else {
@@ -274,18 +318,18 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
     file_rejected = file_duplicates = file_skipped = 0;
   }
   if (!failure) {
-    if (Status s = appender.wait(); !s.ok()) failure = s.error();
+    if (Status s = appender->wait(); !s.ok()) failure = s.error();
   }
   if (!failure) {
     // The events are durable; a failed checkpoint only leaves the stored projection at the previous one.
-    if (Status s = appender.checkpoint(); !s.ok()) {
+    if (Status s = appender->checkpoint(); !s.ok()) {
       failure = Error{fmt::format("{} (the {} events appended are durable; the next append or 'fenzhang "
                                   "replay' brings the projection up to date)",
-                                  s.message(), appender.durable_events()),
+                                  s.message(), earlier_durable + appender->durable_events()),
                       s.error().kind};
     }
   }
-  report.appended = appender.durable_events();
+  report.appended = earlier_durable + appender->durable_events();
   queue.close();
   producer.join();
   if (failure) return *failure;

@@ -11,6 +11,7 @@
 
 #include "core/result.hpp"
 #include "model/event.hpp"
+#include "model/event_json.hpp"
 #include "store/appender.hpp"
 #include "store/ledger.hpp"
 
@@ -29,6 +30,9 @@ struct InputRecord {
   // The first `shared` events are definitions several records repeat (an import's implicit plan):
   // each is staged at most once per run, and its later repetitions are not counted at all.
   std::size_t shared = 0;
+  // Set when the record is an exported rules.published line (model/event_json.hpp): it is published
+  // through AppendOptions::publish_exported, never staged like other events.
+  std::optional<ExportedChain> chain;
 };
 
 // Produces the records of one input, in order. Used on the parsing thread, one at a time.
@@ -60,6 +64,15 @@ struct AppendReport {
   std::vector<std::string> notes;  // e.g. an --atomic file that was not appended
 };
 
+// What publishing an exported rules.published record did; the Projector to use from then on (the
+// publish rebuilds the projection, so the one the append started with is stale).
+struct ExportedRulesOutcome {
+  Disposition disposition = Disposition::kRejected;  // kAppended, kDuplicate or kRejected
+  std::string reason;
+  Projector* projector = nullptr;
+};
+using PublishExported = std::function<Result<ExportedRulesOutcome>(const Event&, const ExportedChain&)>;
+
 struct AppendOptions {
   bool atomic = false;              // each input all-or-nothing
   std::size_t batch_events = 4096;  // events per synced WriteBatch
@@ -67,6 +80,8 @@ struct AppendOptions {
   // the projection with every batch; nullopt for Engine::kDefaultCheckpointEvents. run_append itself
   // only asks the Projector for its last checkpoint at the end.
   std::optional<std::uint64_t> checkpoint_events;
+  // Publishes exported rules.published records (`fenzhang append` sets it); without it they are rejected.
+  PublishExported publish_exported;
 };
 
 // Rejections are reported through on_reject as they happen. An error result means the ledger could

@@ -48,6 +48,8 @@ void add_explain(CLI::App& app, Globals& g, std::vector<Command>& out);
 void add_statement(CLI::App& app, Globals& g, std::vector<Command>& out);
 void add_import(CLI::App& app, Globals& g, std::vector<Command>& out);
 void add_reconcile(CLI::App& app, Globals& g, std::vector<Command>& out);
+void add_export(CLI::App& app, Globals& g, std::vector<Command>& out);
+void add_payout(CLI::App& app, Globals& g, std::vector<Command>& out);
 
 // What `import` adds to `append`'s report: notes known only after the inputs were read, and the count
 // of skipped rows (refund rows that are not 维权成功).

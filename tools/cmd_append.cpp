@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "engine/engine.hpp"
+#include "engine/publish.hpp"
 #include "engine/rebuild.hpp"
 #include "store/ledger.hpp"
 #include "tools/append_job.hpp"
@@ -38,6 +39,19 @@ int run(const Globals& g, const AppendArgs& a) {
   return append_inputs(g, inputs, options, {});
 }
 
+// An exported rules.published line (`fenzhang export events`): published through `rules publish`'s
+// path (engine/publish.hpp), after which the append goes on with a fresh Engine that knows the version.
+Result<ExportedRulesOutcome> publish_exported_line(Ledger& ledger, std::unique_ptr<engine::Engine>& eng,
+                                                   const Event& e, const ExportedChain& chain) {
+  eng.reset();  // publish_rules makes its own and rebuilds the projection
+  auto published = engine::publish_exported(ledger, e, chain.previous_hash, chain.hash);
+  auto fresh = engine::Engine::for_append(ledger);
+  if (!fresh) return fresh.error();
+  eng = std::move(*fresh);
+  if (!published) return published.error();
+  return ExportedRulesOutcome{published->disposition, published->reason, eng.get()};
+}
+
 }  // namespace
 
 int append_inputs(const Globals& g, const std::vector<AppendInput>& inputs, const AppendOptions& options,
@@ -52,9 +66,16 @@ int append_inputs(const Globals& g, const std::vector<AppendInput>& inputs, cons
   }
   auto engine = engine::Engine::for_append(**ledger);
   if (!engine) return fail(engine.message());
-  (*engine)->set_checkpoint_interval(
-      options.checkpoint_events.value_or(engine::Engine::kDefaultCheckpointEvents));
-  auto report = run_append(**ledger, engine->get(), inputs, options, [&](const LineRejection& r) {
+  const std::uint64_t checkpoint_events =
+      options.checkpoint_events.value_or(engine::Engine::kDefaultCheckpointEvents);
+  (*engine)->set_checkpoint_interval(checkpoint_events);
+  AppendOptions with_publish = options;
+  with_publish.publish_exported = [&](const Event& e, const ExportedChain& chain) {
+    auto outcome = publish_exported_line(**ledger, *engine, e, chain);
+    if (*engine) (*engine)->set_checkpoint_interval(checkpoint_events);
+    return outcome;
+  };
+  auto report = run_append(**ledger, engine->get(), inputs, with_publish, [&](const LineRejection& r) {
     if (json) {
       rejections.push_back(
           boost::json::object{{"file", r.file}, {"line", r.line}, {"id", r.id}, {"reason", r.reason}});

@@ -98,6 +98,8 @@ int main(int argc, char** argv) {
   add_statement(app, g, commands);
   add_import(app, g, commands);
   add_reconcile(app, g, commands);
+  add_payout(app, g, commands);
+  add_export(app, g, commands);
   add_replay(app, g, commands);
   add_gen(app, g, commands);
 
