@@ -22,7 +22,13 @@ Result<std::unique_ptr<Ledger>> open_for_queries(const std::string& dir) {
     std::error_code ec;
     if (std::filesystem::exists(snapshot, ec)) {
       auto snap = Ledger::open(snapshot, Ledger::Access::kRead);
-      if (snap && check_projection_current(**snap).ok()) return snap;
+      if (snap) {
+        if (check_projection_current(**snap).ok()) return snap;
+        // The snapshot copies the ledger as it stood before the rebuild; a projection behind its log
+        // there is a checkpoint (an append was stopped before its last one): answer as of it.
+        auto head = read_projection_head(**snap);
+        if (head && (*snap)->limit_head_for_reading(*head).ok()) return snap;
+      }
     } else if (!ec) {
       // No rebuild under way (a rebuild keeps the snapshot until it is done): the stored projection is a
       // checkpoint of events 1..P, and a writer is appending after it or was stopped before its next
