@@ -242,6 +242,7 @@ TEST_CASE("issue 13 item 10: command-line values that were ignored or wrapped ar
       {"journal --event ''", "--event: is empty; identifiers have 1-128 characters"},
       {"journal --event 'a b'", "--event: "},
       {"journal --rule ''", "--rule: is empty"},
+      {"journal --from 2026-12-01 --to 2026-11-01", "--from 2026-12-01 is later than --to 2026-11-01"},
       {"explain ''", "is empty; identifiers have 1-128 characters"},
       {"statement '' --month 2026-11", "\"\" is not a party such as streamer:s1 or agency:a1"},
       {"statement merchant:m1 --month 2026-11", "\"merchant:m1\" is not a party such as streamer:s1"},
@@ -276,6 +277,9 @@ TEST_CASE("issue 13 item 10: command-line values that were ignored or wrapped ar
   CHECK(run(fz_cmd(dir, "balance '@streamer:s[!1]:*' --at 2026-12-01")).exit_code == 0);
   CHECK(run(fz_cmd(dir, "journal --from 2026-09-01 --to 2026-12-01 --account '@streamer:[[:alnum:]]*'"))
             .exit_code == 0);
+  CHECK(
+      run(fz_cmd(dir, "journal --from 2026-11-21T10:00:00+08:00 --to 2026-11-21T10:00:00+08:00")).exit_code ==
+      0);  // one instant is a range
   CHECK(run(fz_cmd(dir, "statement streamer:s3 --month 2026-11")).exit_code == 0);
 }
 

@@ -2,9 +2,9 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
-#include "engine/reader.hpp"
 #include "core/money.hpp"
 #include "engine/queries.hpp"
+#include "engine/reader.hpp"
 #include "tools/arguments.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
@@ -30,6 +30,11 @@ int run(const Globals& g, const JournalArgs& a) {
       return kExitUsage;
     }
     *slot = *t;
+  }
+  if (f.from && f.to && *f.from > *f.to) {
+    // An empty range by mistake, not a question with an empty answer.
+    std::cerr << "error: --from " << a.from << " is later than --to " << a.to << "\n";
+    return kExitUsage;
   }
   auto ledger = engine::open_for_queries(g.db_dir());
   if (!ledger) return fail(ledger.message());
