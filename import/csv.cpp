@@ -12,7 +12,9 @@ namespace {
 
 constexpr std::size_t kFeedBytes = 256 * 1024;
 
-int no_space(unsigned char) { return 0; }  // cells are kept as they are; the mapping trims
+int no_space(unsigned char) {
+  return 0;
+}  // cells are kept as they are; the mapping trims
 
 // The separator: on the first line that names an order-number column, tabs or commas, whichever
 // are more (Excel's "Unicode text" is tab-separated, its "CSV" comma-separated).
@@ -22,7 +24,8 @@ unsigned char detect_delimiter(std::string_view text) {
     std::size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
     const std::string_view line = text.substr(pos, end - pos);
-    if (line.find("子订单编号") != std::string_view::npos || line.find("淘宝子订单号") != std::string_view::npos) {
+    if (line.find("子订单编号") != std::string_view::npos ||
+        line.find("淘宝子订单号") != std::string_view::npos) {
       const auto tabs = std::count(line.begin(), line.end(), '\t');
       const auto commas = std::count(line.begin(), line.end(), ',');
       return tabs > commas ? CSV_TAB : CSV_COMMA;
@@ -66,9 +69,11 @@ class CsvTable final : public Table {
       const std::size_t done = csv_parse(&parser_, text_.data() + pos_, n, on_field, on_row, this);
       if (done != n && !error_) {
         const std::uint64_t line =
-            1 + static_cast<std::uint64_t>(std::count(text_.begin(), text_.begin() + static_cast<std::ptrdiff_t>(pos_ + done), '\n'));
-        fail(line, fmt::format("malformed CSV ({}): a quote inside an unquoted cell, or text after a closing quote",
-                               csv_strerror(csv_error(&parser_))));
+            1 + static_cast<std::uint64_t>(std::count(
+                    text_.begin(), text_.begin() + static_cast<std::ptrdiff_t>(pos_ + done), '\n'));
+        fail(line,
+             fmt::format("malformed CSV ({}): a quote inside an unquoted cell, or text after a closing quote",
+                         csv_strerror(csv_error(&parser_))));
       }
       pos_ += n;
       return;
@@ -89,7 +94,8 @@ class CsvTable final : public Table {
     const std::string_view cell(static_cast<const char*>(data), data == nullptr ? 0 : len);
     self->row_bytes_ += len + 1;
     if (len > kMaxCellBytes) {
-      self->fail(self->row_line_, fmt::format("a cell of {} bytes; a cell has at most {}", len, kMaxCellBytes));
+      self->fail(self->row_line_,
+                 fmt::format("a cell of {} bytes; a cell has at most {}", len, kMaxCellBytes));
       return;
     }
     if (self->row_bytes_ > kMaxLineBytes) {
@@ -108,7 +114,8 @@ class CsvTable final : public Table {
   static void on_row(int c, void* self_ptr) {
     auto* self = static_cast<CsvTable*>(self_ptr);
     if (self->error_) return;
-    const bool blank = std::all_of(self->cells_.begin(), self->cells_.end(), [](const std::string& s) { return s.empty(); });
+    const bool blank =
+        std::all_of(self->cells_.begin(), self->cells_.end(), [](const std::string& s) { return s.empty(); });
     if (!blank) {
       if (++self->rows_ > kMaxRowsPerFile) {
         self->fail(self->row_line_, fmt::format("more than {} rows in one file", kMaxRowsPerFile));

@@ -36,10 +36,10 @@
 namespace fz::imports {
 
 // Limits on everything that grows (a clear error, never unbounded memory).
-inline constexpr std::size_t kMaxReportBytes = std::size_t{1} << 30;      // a report file, 1 GiB
-inline constexpr std::size_t kMaxInflatedBytes = std::size_t{64} << 20;   // XLSX: all inflated bytes
-inline constexpr std::size_t kMaxCellBytes = 4096;                        // one cell
-inline constexpr std::size_t kMaxLineBytes = 64 * 1024;                   // one row of text
+inline constexpr std::size_t kMaxReportBytes = std::size_t{1} << 30;     // a report file, 1 GiB
+inline constexpr std::size_t kMaxInflatedBytes = std::size_t{64} << 20;  // XLSX: all inflated bytes
+inline constexpr std::size_t kMaxCellBytes = 4096;                       // one cell
+inline constexpr std::size_t kMaxLineBytes = 64 * 1024;                  // one row of text
 inline constexpr std::size_t kMaxCellsPerRow = 1024;
 inline constexpr std::uint64_t kMaxRowsPerFile = 5'000'000;
 
@@ -49,7 +49,8 @@ enum class Encoding { kUtf8, kUtf8Bom, kUtf16Le, kUtf16Be, kGb18030 };
 std::string_view encoding_name(Encoding e);
 
 // The whole file, at most `max_bytes` (a larger file is refused before it is read).
-[[nodiscard]] Result<std::string> read_report_file(const std::string& path, std::size_t max_bytes = kMaxReportBytes);
+[[nodiscard]] Result<std::string> read_report_file(const std::string& path,
+                                                   std::size_t max_bytes = kMaxReportBytes);
 
 // Detects the encoding (SPEC 10: BOM, else valid UTF-8, else GB18030) and returns the text as UTF-8
 // without a BOM. Bytes that are none of these are an error naming the line and the offending bytes.
@@ -137,7 +138,8 @@ class Report {
 };
 
 // `map` is borrowed and must outlive the report.
-std::unique_ptr<Report> order_report(std::unique_ptr<Table> table, const ImportMap& map, ReportOptions options);
+std::unique_ptr<Report> order_report(std::unique_ptr<Table> table, const ImportMap& map,
+                                     ReportOptions options);
 std::unique_ptr<Report> refund_report(std::unique_ptr<Table> table, ReportOptions options);
 
 // Reads an order report for reconciliation: every row's order, status and commission; rows that

@@ -1,7 +1,7 @@
 // Taobao Union order and refund reports -> events (SPEC section 10). Only the mapping is written here;
 // reading the file is text.cpp, csv.cpp and xlsx.cpp, validating the events is store/event_json.cpp.
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <deque>
@@ -9,8 +9,8 @@
 
 #include "core/ident.hpp"
 #include "import/import.hpp"
-#include "store/codec.hpp"
 #include "model/event_json.hpp"
+#include "store/codec.hpp"
 
 namespace fz::imports {
 namespace {
@@ -42,9 +42,13 @@ std::string_view trim(std::string_view s) {
 }
 
 // Empty, "-" and "--" (what the back end writes for "none") are an absent value.
-bool absent(std::string_view v) { return v.empty() || v == "-" || v == "--"; }
+bool absent(std::string_view v) {
+  return v.empty() || v == "-" || v == "--";
+}
 
-std::string quoted(std::string_view v) { return fmt::format("\"{}\"", v); }
+std::string quoted(std::string_view v) {
+  return fmt::format("\"{}\"", v);
+}
 
 // ---- columns ----------------------------------------------------------------------------------------
 
@@ -55,7 +59,7 @@ struct ColumnSpec {
 
 struct Header {
   std::uint64_t line = 0;
-  std::vector<int> index;        // per ColumnSpec: cell index, or -1
+  std::vector<int> index;          // per ColumnSpec: cell index, or -1
   std::vector<std::string> shown;  // per ColumnSpec: the header text found (or the first synonym)
 };
 
@@ -147,8 +151,8 @@ class HeaderedTable {
     (void)last_line;
     reject->line = 1;
     reject->id = "-";
-    reject->reason = fmt::format("column {}: missing (looked for {} in the header of every row)", specs_[0].names[0],
-                                 looked_for(specs_[0]));
+    reject->reason = fmt::format("column {}: missing (looked for {} in the header of every row)",
+                                 specs_[0].names[0], looked_for(specs_[0]));
     return false;
   }
 
@@ -189,7 +193,20 @@ class HeaderedTable {
 
 // ---- order report columns ------------------------------------------------------------------------------
 
-enum OrderCol : std::size_t { kOrder, kStatus, kPaidAt, kAmount, kSettledAt, kRate, kShop, kPid, kRelation, kParent, kTitle, kCommission };
+enum OrderCol : std::size_t {
+  kOrder,
+  kStatus,
+  kPaidAt,
+  kAmount,
+  kSettledAt,
+  kRate,
+  kShop,
+  kPid,
+  kRelation,
+  kParent,
+  kTitle,
+  kCommission
+};
 
 std::vector<ColumnSpec> order_columns(bool for_reconcile) {
   const bool mapping = !for_reconcile;
@@ -214,8 +231,10 @@ Result<OrderStatus> parse_status(std::string_view s) {
   if (s == "已收货" || s == "订单成功") return OrderStatus::kReceived;
   if (s == "已结算" || s == "订单结算") return OrderStatus::kSettled;
   if (s == "已失效" || s == "订单失效") return OrderStatus::kClosed;
-  return make_error(fmt::format("unknown status {} (expected 已付款, 已收货, 已结算, 已失效, or 订单付款, 订单成功, 订单结算, 订单失效)",
-                                quoted(s)));
+  return make_error(
+      fmt::format("unknown status {} (expected 已付款, 已收货, 已结算, 已失效, or 订单付款, 订单成功, "
+                  "订单结算, 订单失效)",
+                  quoted(s)));
 }
 
 // The order number: digits only (a sub-order number; "1.23E+18" means a spreadsheet turned it into a
@@ -225,10 +244,11 @@ Status check_order_number(std::string_view s) {
   if (s.size() > 100) return make_error(fmt::format("{} bytes; an order number has at most 100", s.size()));
   for (char c : s) {
     if (c < '0' || c > '9') {
-      return make_error(fmt::format(
-          "{} is not an order number (digits only; a spreadsheet that shows 1.23E+18 lost its digits: format the "
-          "column as text)",
-          quoted(s)));
+      return make_error(
+          fmt::format("{} is not an order number (digits only; a spreadsheet that shows 1.23E+18 lost its "
+                      "digits: format the "
+                      "column as text)",
+                      quoted(s)));
     }
   }
   return Status::Ok();
@@ -238,7 +258,9 @@ std::string column_error(const std::string& column, const std::string& reason) {
   return fmt::format("column {}: {}", column, reason);
 }
 
-std::string json_event(boost::json::object o) { return boost::json::serialize(o); }
+std::string json_event(boost::json::object o) {
+  return boost::json::serialize(o);
+}
 
 // Validates through the same parser as `append`; a failure is the row's rejection.
 Result<Event> to_event(const boost::json::object& o) {
@@ -267,7 +289,9 @@ class OrderReport final : public Report {
 
  private:
   void map_row(const Row& row, MappedRow* out) {
-    auto reject = [&](std::size_t col, const std::string& why) { out->reason = column_error(table_.shown(col), why); };
+    auto reject = [&](std::size_t col, const std::string& why) {
+      out->reason = column_error(table_.shown(col), why);
+    };
     const std::string_view order = table_.cell(row, kOrder);
     if (Status s = check_order_number(order); !s.ok()) return reject(kOrder, s.message());
     out->id = std::string(order);
@@ -290,13 +314,15 @@ class OrderReport final : public Report {
     }
     auto amount = parse_report_money(table_.cell(row, kAmount));
     if (!amount) return reject(kAmount, amount.message());
-    if (*amount <= 0) return reject(kAmount, fmt::format("{} must be greater than 0", quoted(table_.cell(row, kAmount))));
+    if (*amount <= 0)
+      return reject(kAmount, fmt::format("{} must be greater than 0", quoted(table_.cell(row, kAmount))));
     auto rate = parse_report_rate(table_.cell(row, kRate));
     if (!rate) return reject(kRate, rate.message());
 
     // The streamer: the relation id first, then the promotion position id.
     std::string streamer;
-    const std::string_view relation = table_.has(kRelation) ? table_.cell(row, kRelation) : std::string_view{};
+    const std::string_view relation =
+        table_.has(kRelation) ? table_.cell(row, kRelation) : std::string_view{};
     if (!absent(relation)) {
       if (auto it = map_.relation.find(relation); it != map_.relation.end()) streamer = it->second;
     }
@@ -305,7 +331,8 @@ class OrderReport final : public Report {
       if (auto it = map_.pid.find(pid); !absent(pid) && it != map_.pid.end()) {
         streamer = it->second;
       } else {
-        std::string what = fmt::format("{} {}: not in the map", table_.shown(kPid), absent(pid) ? "(empty)" : pid);
+        std::string what =
+            fmt::format("{} {}: not in the map", table_.shown(kPid), absent(pid) ? "(empty)" : pid);
         if (!absent(relation)) what = fmt::format("{} {} and {}", table_.shown(kRelation), relation, what);
         out->reason = what;
         return;
@@ -353,7 +380,8 @@ class OrderReport final : public Report {
                              {"amount", format_money(*amount)},
                              {"via_link", true}};
     boost::json::object meta;
-    if (table_.has(kParent) && !absent(table_.cell(row, kParent))) meta["parent_order"] = table_.cell(row, kParent);
+    if (table_.has(kParent) && !absent(table_.cell(row, kParent)))
+      meta["parent_order"] = table_.cell(row, kParent);
     if (table_.has(kTitle) && !absent(table_.cell(row, kTitle))) meta["item"] = table_.cell(row, kTitle);
     if (!meta.empty()) paid["meta"] = std::move(meta);
     auto e = to_event(paid);
@@ -416,7 +444,9 @@ class RefundReport final : public Report {
 
  private:
   void map_row(const Row& row, MappedRow* out) {
-    auto reject = [&](std::size_t col, const std::string& why) { out->reason = column_error(table_.shown(col), why); };
+    auto reject = [&](std::size_t col, const std::string& why) {
+      out->reason = column_error(table_.shown(col), why);
+    };
     const std::string_view order = table_.cell(row, kROrder);
     if (Status s = check_order_number(order); !s.ok()) return reject(kROrder, s.message());
     out->id = std::string(order);
@@ -432,7 +462,8 @@ class RefundReport final : public Report {
     std::string case_id;
     if (table_.has(kRCase) && !absent(table_.cell(row, kRCase))) {
       case_id = std::string(table_.cell(row, kRCase));
-      if (Status s = check_ident(case_id); !s.ok()) return reject(kRCase, fmt::format("{}: {}", quoted(case_id), s.message()));
+      if (Status s = check_ident(case_id); !s.ok())
+        return reject(kRCase, fmt::format("{}: {}", quoted(case_id), s.message()));
     } else {
       case_id = "r";
       for (char c : time_text) {
@@ -498,7 +529,8 @@ class OrderLinesReader final : public OrderLines {
 
 }  // namespace
 
-// ---- values -------------------------------------------------------------------------------------------------
+// ---- values
+// -------------------------------------------------------------------------------------------------
 
 Result<Fen> parse_report_money(std::string_view text) {
   std::string_view s = trim(text);
@@ -520,7 +552,8 @@ Result<Fen> parse_report_money(std::string_view text) {
     for (std::size_t i = 0; i < whole.size(); ++i) {
       const char c = whole[i];
       if (c == ',') {
-        if (group == 0 || (!first && group != 3) || group > 3) return make_error(fmt::format("{} is not an amount such as 1,299.00", quoted(s)));
+        if (group == 0 || (!first && group != 3) || group > 3)
+          return make_error(fmt::format("{} is not an amount such as 1,299.00", quoted(s)));
         first = false;
         group = 0;
         continue;
@@ -545,11 +578,15 @@ Result<std::int64_t> parse_report_rate(std::string_view text) {
   const std::size_t dot = s.find('.');
   const std::string_view whole = s.substr(0, dot);
   const std::string_view frac = dot == std::string_view::npos ? std::string_view{} : s.substr(dot + 1);
-  auto digits = [](std::string_view d) { return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; }); };
-  if (whole.empty() || whole.size() > 6 || !digits(whole) || !digits(frac) || (dot != std::string_view::npos && frac.empty())) {
+  auto digits = [](std::string_view d) {
+    return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (whole.empty() || whole.size() > 6 || !digits(whole) || !digits(frac) ||
+      (dot != std::string_view::npos && frac.empty())) {
     return make_error(fmt::format("{} is not a rate such as 9.10 %", quoted(trim(text))));
   }
-  if (frac.size() > 4) return make_error(fmt::format("{} has {} decimals; at most 4", quoted(trim(text)), frac.size()));
+  if (frac.size() > 4)
+    return make_error(fmt::format("{} has {} decimals; at most 4", quoted(trim(text)), frac.size()));
   std::int64_t v = 0;
   for (char c : whole) v = v * 10 + (c - '0');
   for (std::size_t i = 0; i < 4; ++i) v = v * 10 + (i < frac.size() ? frac[i] - '0' : 0);
@@ -564,8 +601,11 @@ std::string format_rate(std::int64_t rate4) {
 
 Result<TimeUs> parse_report_time(std::string_view text, OffsetSec offset) {
   const std::string_view s = trim(text);
-  auto bad = [&] { return make_error(fmt::format("{} is not a time such as 2026-10-05 20:00:00", quoted(s))); };
-  if (s.size() != 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':') return bad();
+  auto bad = [&] {
+    return make_error(fmt::format("{} is not a time such as 2026-10-05 20:00:00", quoted(s)));
+  };
+  if (s.size() != 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':')
+    return bad();
   auto num = [&](std::size_t at, std::size_t n, int* out) {
     int v = 0;
     for (std::size_t i = at; i < at + n; ++i) {
@@ -576,34 +616,44 @@ Result<TimeUs> parse_report_time(std::string_view text, OffsetSec offset) {
     return true;
   };
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
-  if (!num(0, 4, &y) || !num(5, 2, &mo) || !num(8, 2, &d) || !num(11, 2, &h) || !num(14, 2, &mi) || !num(17, 2, &se)) {
+  if (!num(0, 4, &y) || !num(5, 2, &mo) || !num(8, 2, &d) || !num(11, 2, &h) || !num(14, 2, &mi) ||
+      !num(17, 2, &se)) {
     return bad();
   }
   TimeUs t = 0;
-  if (!civil_to_us(y, mo, d, h, mi, se, 0, offset, &t)) return make_error(fmt::format("{} is not a valid date and time", quoted(s)));
+  if (!civil_to_us(y, mo, d, h, mi, se, 0, offset, &t))
+    return make_error(fmt::format("{} is not a valid date and time", quoted(s)));
   if (!in_supported_range(t)) return make_error(fmt::format("{} is outside {}", quoted(s), kSupportedRange));
   return t;
 }
 
-std::string shop_id(std::string_view merchant_name) { return "shop-" + sha256_hex(merchant_name).substr(0, 12); }
+std::string shop_id(std::string_view merchant_name) {
+  return "shop-" + sha256_hex(merchant_name).substr(0, 12);
+}
 
 std::string_view status_name(OrderStatus s) {
   switch (s) {
-    case OrderStatus::kPaid: return "paid";
-    case OrderStatus::kReceived: return "received";
-    case OrderStatus::kSettled: return "settled";
-    case OrderStatus::kClosed: return "closed";
+    case OrderStatus::kPaid:
+      return "paid";
+    case OrderStatus::kReceived:
+      return "received";
+    case OrderStatus::kSettled:
+      return "settled";
+    case OrderStatus::kClosed:
+      return "closed";
   }
   return "?";
 }
 
-// ---- the MAP file -------------------------------------------------------------------------------------------
+// ---- the MAP file
+// -------------------------------------------------------------------------------------------
 
 Result<ImportMap> parse_import_map(std::string_view bytes, const std::string& name) {
   Encoding e = Encoding::kUtf8;
   auto text = to_utf8(bytes, &e);
   if (!text) return make_error(fmt::format("{}: {}", name, text.message()));
-  if (e != Encoding::kUtf8 && e != Encoding::kUtf8Bom) return make_error(fmt::format("{}: a MAP file is UTF-8 CSV", name));
+  if (e != Encoding::kUtf8 && e != Encoding::kUtf8Bom)
+    return make_error(fmt::format("{}: a MAP file is UTF-8 CSV", name));
   auto table = open_csv(std::move(*text), "UTF-8");
   if (!table) return make_error(fmt::format("{}: {}", name, table.message()));
   ImportMap map;
@@ -615,31 +665,39 @@ Result<ImportMap> parse_import_map(std::string_view bytes, const std::string& na
     if (!*got) break;
     auto where = [&] { return fmt::format("{}:{}", name, row.line); };
     if (!header) {
-      if (row.cells.size() != 3 || trim(row.cells[0]) != "kind" || trim(row.cells[1]) != "key" || trim(row.cells[2]) != "id") {
+      if (row.cells.size() != 3 || trim(row.cells[0]) != "kind" || trim(row.cells[1]) != "key" ||
+          trim(row.cells[2]) != "id") {
         return make_error(fmt::format("{}: the first row must be the header kind,key,id", where()));
       }
       header = true;
       continue;
     }
-    if (row.cells.size() != 3) return make_error(fmt::format("{}: {} cells; a row is kind,key,id", where(), row.cells.size()));
+    if (row.cells.size() != 3)
+      return make_error(fmt::format("{}: {} cells; a row is kind,key,id", where(), row.cells.size()));
     const std::string_view kind = trim(row.cells[0]), key = trim(row.cells[1]), id = trim(row.cells[2]);
     if (key.empty()) return make_error(fmt::format("{}: the key is empty", where()));
-    if (Status s = check_ident(id); !s.ok()) return make_error(fmt::format("{}: id {}: {}", where(), quoted(id), s.message()));
+    if (Status s = check_ident(id); !s.ok())
+      return make_error(fmt::format("{}: id {}: {}", where(), quoted(id), s.message()));
     std::map<std::string, std::string, std::less<>>* target = nullptr;
     if (kind == "pid") target = &map.pid;
     if (kind == "relation") target = &map.relation;
     if (kind == "merchant") target = &map.merchant;
-    if (target == nullptr) return make_error(fmt::format("{}: kind {}: expected pid, relation or merchant", where(), quoted(kind)));
+    if (target == nullptr)
+      return make_error(
+          fmt::format("{}: kind {}: expected pid, relation or merchant", where(), quoted(kind)));
     auto [it, inserted] = target->emplace(std::string(key), std::string(id));
     if (!inserted && it->second != id) {
-      return make_error(fmt::format("{}: {} {} is mapped twice ({} and {})", where(), kind, key, it->second, id));
+      return make_error(
+          fmt::format("{}: {} {} is mapped twice ({} and {})", where(), kind, key, it->second, id));
     }
   }
-  if (!header) return make_error(fmt::format("{}: empty; the first row must be the header kind,key,id", name));
+  if (!header)
+    return make_error(fmt::format("{}: empty; the first row must be the header kind,key,id", name));
   return map;
 }
 
-std::unique_ptr<Report> order_report(std::unique_ptr<Table> table, const ImportMap& map, ReportOptions options) {
+std::unique_ptr<Report> order_report(std::unique_ptr<Table> table, const ImportMap& map,
+                                     ReportOptions options) {
   return std::make_unique<OrderReport>(std::move(table), map, options);
 }
 std::unique_ptr<Report> refund_report(std::unique_ptr<Table> table, ReportOptions options) {

@@ -21,7 +21,7 @@ std::uint64_t line_of(std::string_view bytes, std::size_t at, Encoding e) {
   if (e == Encoding::kUtf16Le || e == Encoding::kUtf16Be) {
     for (std::size_t i = 0; i < at && i + 1 < bytes.size(); i += 2) {
       const bool lf = e == Encoding::kUtf16Le ? (bytes[i] == '\n' && bytes[i + 1] == 0)
-                                               : (bytes[i] == 0 && bytes[i + 1] == '\n');
+                                              : (bytes[i] == 0 && bytes[i + 1] == '\n');
       if (lf) ++line;
     }
     return line;
@@ -77,11 +77,16 @@ Result<std::string> convert(std::string_view bytes, const char* from, Encoding e
 
 std::string_view encoding_name(Encoding e) {
   switch (e) {
-    case Encoding::kUtf8: return "UTF-8";
-    case Encoding::kUtf8Bom: return "UTF-8 (BOM)";
-    case Encoding::kUtf16Le: return "UTF-16LE";
-    case Encoding::kUtf16Be: return "UTF-16BE";
-    case Encoding::kGb18030: return "GB18030";
+    case Encoding::kUtf8:
+      return "UTF-8";
+    case Encoding::kUtf8Bom:
+      return "UTF-8 (BOM)";
+    case Encoding::kUtf16Le:
+      return "UTF-16LE";
+    case Encoding::kUtf16Be:
+      return "UTF-16BE";
+    case Encoding::kGb18030:
+      return "GB18030";
   }
   return "?";
 }
@@ -96,7 +101,8 @@ Result<std::string> read_report_file(const std::string& path, std::size_t max_by
   }
   if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
     ::close(fd);
-    return make_error(fmt::format("{}: the file has {} bytes; a report has at most {}", path, st.st_size, max_bytes));
+    return make_error(
+        fmt::format("{}: the file has {} bytes; a report has at most {}", path, st.st_size, max_bytes));
   }
   std::string data;
   data.resize(static_cast<std::size_t>(st.st_size));
@@ -125,8 +131,9 @@ Result<std::string> to_utf8(std::string_view bytes, Encoding* detected) {
     set(Encoding::kUtf8Bom);
     const std::string_view rest = bytes.substr(3);
     if (const std::size_t bad = first_invalid_utf8(rest); bad != std::string_view::npos) {
-      return make_error(fmt::format("line {}: bytes {} are not valid UTF-8 (the file starts with a UTF-8 BOM)",
-                                    line_of(rest, bad, Encoding::kUtf8), hex_bytes(rest, bad, 4)));
+      return make_error(
+          fmt::format("line {}: bytes {} are not valid UTF-8 (the file starts with a UTF-8 BOM)",
+                      line_of(rest, bad, Encoding::kUtf8), hex_bytes(rest, bad, 4)));
     }
     return std::string(rest);
   }
@@ -145,7 +152,8 @@ Result<std::string> to_utf8(std::string_view bytes, Encoding* detected) {
   set(Encoding::kGb18030);
   auto text = convert(bytes, "GB18030", Encoding::kGb18030);
   if (!text) {
-    return make_error(text.message() + " (the file is neither UTF-8 nor GB18030, and has no UTF-16 byte order mark)");
+    return make_error(text.message() +
+                      " (the file is neither UTF-8 nor GB18030, and has no UTF-16 byte order mark)");
   }
   return text;
 }

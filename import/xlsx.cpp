@@ -75,15 +75,19 @@ class Archive {
     zip_stat_t st;
     zip_stat_init(&st);
     if (zip_stat_index(zip_.get(), static_cast<zip_uint64_t>(index), 0, &st) != 0) {
-      return make_error(fmt::format("damaged XLSX: cannot read the entry of {}: {}", name, zip_strerror(zip_.get())));
+      return make_error(
+          fmt::format("damaged XLSX: cannot read the entry of {}: {}", name, zip_strerror(zip_.get())));
     }
     if ((st.valid & ZIP_STAT_SIZE) != 0 && st.size > kMaxInflatedBytes - used_) {
-      return make_error(fmt::format(
-          "refused: {} declares {} bytes uncompressed; an XLSX is inflated to at most {} bytes in all (a ZIP bomb?)",
-          name, st.size, kMaxInflatedBytes));
+      return make_error(
+          fmt::format("refused: {} declares {} bytes uncompressed; an XLSX is inflated to at most {} bytes "
+                      "in all (a ZIP bomb?)",
+                      name, st.size, kMaxInflatedBytes));
     }
-    std::unique_ptr<zip_file_t, ZipFileCloser> f(zip_fopen_index(zip_.get(), static_cast<zip_uint64_t>(index), 0));
-    if (!f) return make_error(fmt::format("damaged XLSX: cannot open {}: {}", name, zip_strerror(zip_.get())));
+    std::unique_ptr<zip_file_t, ZipFileCloser> f(
+        zip_fopen_index(zip_.get(), static_cast<zip_uint64_t>(index), 0));
+    if (!f)
+      return make_error(fmt::format("damaged XLSX: cannot open {}: {}", name, zip_strerror(zip_.get())));
     std::string chunk(64 * 1024, '\0');
     for (;;) {
       const zip_int64_t n = zip_fread(f.get(), chunk.data(), chunk.size());
@@ -94,8 +98,9 @@ class Archive {
       if (n == 0) break;
       used_ += static_cast<std::size_t>(n);
       if (used_ > kMaxInflatedBytes) {
-        return make_error(fmt::format("refused: {} inflates past {} bytes (its header declared {}; a ZIP bomb?)", name,
-                                      kMaxInflatedBytes, st.size));
+        return make_error(
+            fmt::format("refused: {} inflates past {} bytes (its header declared {}; a ZIP bomb?)", name,
+                        kMaxInflatedBytes, st.size));
       }
       FZ_TRY(sink(std::string_view(chunk.data(), static_cast<std::size_t>(n))));
     }
@@ -125,7 +130,9 @@ Status parse_xml(Archive& archive, const std::string& name, Handler& h) {
   XML_SetUserData(p.get(), &h);
   XML_SetElementHandler(
       p.get(),
-      [](void* u, const XML_Char* n, const XML_Char** a) { static_cast<Handler*>(u)->start(local_name(n), a); },
+      [](void* u, const XML_Char* n, const XML_Char** a) {
+        static_cast<Handler*>(u)->start(local_name(n), a);
+      },
       [](void* u, const XML_Char* n) { static_cast<Handler*>(u)->end(local_name(n)); });
   XML_SetCharacterDataHandler(p.get(), [](void* u, const XML_Char* s, int len) {
     static_cast<Handler*>(u)->text(std::string_view(s, static_cast<std::size_t>(len)));
@@ -135,7 +142,8 @@ Status parse_xml(Archive& archive, const std::string& name, Handler& h) {
                                   XML_ErrorString(XML_GetErrorCode(parser))));
   };
   FZ_TRY(archive.read(name, [&](std::string_view s) -> Status {
-    if (XML_Parse(p.get(), s.data(), static_cast<int>(s.size()), XML_FALSE) != XML_STATUS_OK) return xml_error(p.get());
+    if (XML_Parse(p.get(), s.data(), static_cast<int>(s.size()), XML_FALSE) != XML_STATUS_OK)
+      return xml_error(p.get());
     if (h.error) return *h.error;
     return Status::Ok();
   }));
@@ -249,7 +257,8 @@ struct SheetHandler {
       const XML_Char* r = attribute(a, "r");
       col = r != nullptr ? column_of(r) : next_col;
       if (col < 0) col = next_col;
-      if (col >= static_cast<long>(kMaxCellsPerRow)) fail(fmt::format("more than {} cells in a row", kMaxCellsPerRow));
+      if (col >= static_cast<long>(kMaxCellsPerRow))
+        fail(fmt::format("more than {} cells in a row", kMaxCellsPerRow));
     } else if (n == "v" && in_cell) {
       in_v = true;
     } else if (n == "t" && in_cell) {
@@ -288,7 +297,8 @@ struct SheetHandler {
       in_row = false;
       if (error) return;
       last_row = row.line;
-      const bool blank = std::all_of(row.cells.begin(), row.cells.end(), [](const std::string& s) { return s.empty(); });
+      const bool blank =
+          std::all_of(row.cells.begin(), row.cells.end(), [](const std::string& s) { return s.empty(); });
       if (!blank) {
         if (rows.size() >= kMaxRowsPerFile) {
           fail(fmt::format("more than {} rows in one file", kMaxRowsPerFile));
@@ -335,7 +345,8 @@ Result<std::unique_ptr<Table>> open_xlsx(std::string bytes) {
   RelsHandler rels;
   rels.wanted = wb.first_sheet_rel;
   FZ_TRY(parse_xml(*archive, "xl/_rels/workbook.xml.rels", rels));
-  if (rels.target.empty()) return make_error(fmt::format("damaged XLSX: sheet relation {} has no target", rels.wanted));
+  if (rels.target.empty())
+    return make_error(fmt::format("damaged XLSX: sheet relation {} has no target", rels.wanted));
   std::string sheet_path = rels.target.starts_with("/") ? rels.target.substr(1) : "xl/" + rels.target;
   SharedStringsHandler strings;
   if (archive->has("xl/sharedStrings.xml")) FZ_TRY(parse_xml(*archive, "xl/sharedStrings.xml", strings));

@@ -19,20 +19,15 @@ namespace im = fz::imports;
 
 namespace {
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using fz::test::read_all;
+using fz::test::write_file;
 
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
+std::string data(const std::string& name) {
+  return fz::test::source_dir() + "/tests/data/tbk/" + name;
 }
-
-std::string data(const std::string& name) { return fz::test::source_dir() + "/tests/data/tbk/" + name; }
-std::string example(const std::string& name) { return fz::test::source_dir() + "/examples/tbk/" + name; }
+std::string example(const std::string& name) {
+  return fz::test::source_dir() + "/examples/tbk/" + name;
+}
 
 // UTF-8 -> another encoding with iconv (the test's own conversion, to build the report files).
 std::string encode(const std::string& utf8, const char* to) {
@@ -50,12 +45,15 @@ std::string encode(const std::string& utf8, const char* to) {
 
 struct Ledger {
   TempDir dir;
-  std::string cmd(const std::string& args) const { return fmt::format("{} --db {} {}", fz::test::bin(), dir / "db", args); }
+  std::string cmd(const std::string& args) const {
+    return fmt::format("{} --db {} {}", fz::test::bin(), dir / "db", args);
+  }
   fz::test::RunResult operator()(const std::string& args) const { return run(cmd(args)); }
   // Rules and the sample's agency and streamers, as a finance desk's ledger would hold them.
   void setup() const {
     REQUIRE((*this)("rules publish " + fz::test::source_dir() + "/rules/taobao-live.rules").exit_code == 0);
-    REQUIRE((*this)("append " + fz::test::source_dir() + "/examples/taobao-live-sample.jsonl").exit_code == 0);
+    REQUIRE((*this)("append " + fz::test::source_dir() + "/examples/taobao-live-sample.jsonl").exit_code ==
+            0);
   }
   std::string map() const { return " --map " + example("map.csv"); }
   std::string import_orders(const std::string& file, int expect_exit) const {
@@ -94,7 +92,9 @@ std::vector<std::string> lines_of(const std::string& s) {
   return out;
 }
 
-bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
 
 // A CSV of the clean report with one cell replaced: row whose 子订单编号 is `order`, column `col`.
 std::string edit_clean(const std::string& order, const std::string& col, const std::string& value) {
@@ -153,7 +153,8 @@ TEST_CASE("report values: money, rates and times are exact and strict") {
   auto t = im::parse_report_time("2026-10-06 09:00:00", 8 * 3600);
   REQUIRE(t.ok());
   CHECK(fz::format_time(*t, 0) == "2026-10-06T01:00:00+00:00");
-  CHECK(fz::format_time(*im::parse_report_time("2026-10-06 09:00:00", -5 * 3600), 0) == "2026-10-06T14:00:00+00:00");
+  CHECK(fz::format_time(*im::parse_report_time("2026-10-06 09:00:00", -5 * 3600), 0) ==
+        "2026-10-06T14:00:00+00:00");
   CHECK_FALSE(im::parse_report_time("2026/10/06 09:00:00", 0).ok());
   CHECK_FALSE(im::parse_report_time("2026-02-30 09:00:00", 0).ok());
   CHECK_FALSE(im::parse_report_time("2026-10-06 09:00", 0).ok());
@@ -181,7 +182,8 @@ TEST_CASE("encodings are detected: BOMs, UTF-8, GB18030, Latin-1 is refused with
 }
 
 TEST_CASE("CSV rows: RFC 4180 quoting, embedded newlines, tab or comma, line numbers of the file") {
-  auto table = im::open_csv("title\n\n子订单编号\tx\n1\t\"a\tb\"\n\"2\"\t\"two\nlines\"\r\n3\t\"q\"\"uote\"\n", "UTF-8");
+  auto table = im::open_csv(
+      "title\n\n子订单编号\tx\n1\t\"a\tb\"\n\"2\"\t\"two\nlines\"\r\n3\t\"q\"\"uote\"\n", "UTF-8");
   REQUIRE(table.ok());
   std::vector<im::Row> rows;
   im::Row r;
@@ -205,7 +207,9 @@ TEST_CASE("CSV rows: RFC 4180 quoting, embedded newlines, tab or comma, line num
   }
 }
 
-TEST_CASE("the same orders as hand-written events, and as a report in four encodings and XLSX, give the same books") {
+TEST_CASE(
+    "the same orders as hand-written events, and as a report in four encodings and XLSX, give the same "
+    "books") {
   Ledger hand;
   hand.setup();
   auto appended = hand("append " + data("orders-clean.jsonl"));
@@ -250,14 +254,18 @@ TEST_CASE("the same orders as hand-written events, and as a report in four encod
   CHECK(tab.books() == expected);
 }
 
-TEST_CASE("re-importing appends nothing, a later report appends exactly the new events, a changed amount is a conflict") {
+TEST_CASE(
+    "re-importing appends nothing, a later report appends exactly the new events, a changed amount is a "
+    "conflict") {
   Ledger l;
   l.setup();
   CHECK(contains(l.import_orders(example("orders-2026-10.csv"), 1), "appended 16, duplicates 0, rejected 2"));
   const std::string books = l.books();
   CHECK(contains(l.import_orders(example("orders-2026-10.csv"), 1), "appended 0, duplicates 13, rejected 2"));
-  CHECK(contains(l.import_orders(example("orders-2026-10.xlsx"), 1), "appended 0, duplicates 13, rejected 2"));
-  CHECK(contains(l.import_orders(example("orders-2026-10-gb18030.csv"), 1), "appended 0, duplicates 13, rejected 2"));
+  CHECK(
+      contains(l.import_orders(example("orders-2026-10.xlsx"), 1), "appended 0, duplicates 13, rejected 2"));
+  CHECK(contains(l.import_orders(example("orders-2026-10-gb18030.csv"), 1),
+                 "appended 0, duplicates 13, rejected 2"));
   CHECK(l.books() == books);
 
   // November: 1001 paid -> settled, 1002 received -> closed. The dry run names exactly those events.
@@ -324,11 +332,16 @@ TEST_CASE("malformed reports are refused with the line and the column, nothing a
   const std::vector<Case> cases = {
       {"bad-time.csv", edit_clean("9000011001", "付款时间", "2026-10-06 9:00"),
        ":2: 9000011001: column 付款时间: \"2026-10-06 9:00\" is not a time such as 2026-10-05 20:00:00"},
-      {"bad-amount.csv", edit_clean("9000011001", "付款金额", "12.345"), ":2: 9000011001: column 付款金额: \"12.345\" has 3 decimals"},
-      {"bad-status.csv", edit_clean("9000011001", "订单状态", "已发货"), ":2: 9000011001: column 订单状态: unknown status \"已发货\""},
-      {"bad-pid.csv", edit_clean("9000011001", "推广位ID", "4321"), ":2: 9000011001: 推广位ID 4321: not in the map"},
-      {"bad-rate.csv", edit_clean("9000011001", "佣金比率", "0.2"), ":2: 9000011001: column 佣金比率: \"0.2\" is not a rate"},
-      {"bad-settled.csv", edit_clean("9000031003", "结算时间", ""), ":2: 9000031003: column 结算时间: empty for a settled order"},
+      {"bad-amount.csv", edit_clean("9000011001", "付款金额", "12.345"),
+       ":2: 9000011001: column 付款金额: \"12.345\" has 3 decimals"},
+      {"bad-status.csv", edit_clean("9000011001", "订单状态", "已发货"),
+       ":2: 9000011001: column 订单状态: unknown status \"已发货\""},
+      {"bad-pid.csv", edit_clean("9000011001", "推广位ID", "4321"),
+       ":2: 9000011001: 推广位ID 4321: not in the map"},
+      {"bad-rate.csv", edit_clean("9000011001", "佣金比率", "0.2"),
+       ":2: 9000011001: column 佣金比率: \"0.2\" is not a rate"},
+      {"bad-settled.csv", edit_clean("9000031003", "结算时间", ""),
+       ":2: 9000031003: column 结算时间: empty for a settled order"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.name);
@@ -375,7 +388,9 @@ TEST_CASE("malformed reports are refused with the line and the column, nothing a
   CHECK_FALSE(contains(r2.out, "skipped"));
   write_file(l.dir / "no-order.csv", "订单编号,订单状态\n1,已付款\n");
   r2 = l("import tbk orders " + (l.dir / "no-order.csv") + l.map());
-  CHECK(contains(r2.out, "no-order.csv:1: -: column 子订单编号: missing (looked for 子订单编号, 淘宝子订单号 in the header of every row)"));
+  CHECK(contains(r2.out,
+                 "no-order.csv:1: -: column 子订单编号: missing (looked for 子订单编号, 淘宝子订单号 in the "
+                 "header of every row)"));
 
   // Neither UTF-8 nor GB18030.
   write_file(l.dir / "latin1.csv", "子订单编号,x\n" + std::string("1,Caf\xE9,\n"));
@@ -434,7 +449,8 @@ std::string zip_bomb(std::size_t inflated) {
 // Sets the declared uncompressed size of every member named `name` (local and central headers).
 void lie_about_size(std::string& zip, const std::string& name, std::uint32_t size) {
   auto put32 = [&](std::size_t at) {
-    for (int i = 0; i < 4; ++i) zip[at + static_cast<std::size_t>(i)] = static_cast<char>((size >> (8 * i)) & 0xFF);
+    for (int i = 0; i < 4; ++i)
+      zip[at + static_cast<std::size_t>(i)] = static_cast<char>((size >> (8 * i)) & 0xFF);
   };
   for (std::size_t at = 0; (at = zip.find(name, at)) != std::string::npos; at += name.size()) {
     if (at >= 30 && zip.compare(at - 30, 4, "PK\x03\x04") == 0) put32(at - 30 + 22);
@@ -462,8 +478,8 @@ TEST_CASE("a ZIP bomb is refused by its declared size, and by the bytes inflated
 
   TempDir d;
   write_file(d / "bomb.xlsx", honest);
-  auto r = run(fmt::format("{} --db {} import tbk orders {} --map {}", fz::test::bin(), d / "db", d / "bomb.xlsx",
-                           example("map.csv")));
+  auto r = run(fmt::format("{} --db {} import tbk orders {} --map {}", fz::test::bin(), d / "db",
+                           d / "bomb.xlsx", example("map.csv")));
   CHECK(r.exit_code == 1);
   CHECK(contains(r.out, "bomb.xlsx:1: -: refused: xl/worksheets/sheet1.xml declares"));
 }
@@ -473,7 +489,8 @@ TEST_CASE("refunds: 维权成功 rows become order.refunded, others are skipped,
   l.setup();
   l.import_orders(example("orders-2026-10.csv"), 1);
   const std::string m1_before = l("--format json balance '@merchant:m1:cps'").out;
-  CHECK(contains(m1_before, "\"total\":\"-219.60\""));  // 79.80 of the sample's orders, 59.80 + 100.00 of 1003, 1006
+  CHECK(contains(m1_before,
+                 "\"total\":\"-219.60\""));  // 79.80 of the sample's orders, 59.80 + 100.00 of 1003, 1006
   auto r = l("import tbk refunds " + example("refunds-2026-11.csv"));
   INFO(r.out);
   CHECK(r.exit_code == 0);
@@ -490,7 +507,9 @@ TEST_CASE("refunds: 维权成功 rows become order.refunded, others are skipped,
   CHECK(contains(j.out, "\"total\":\"-199.60\""));
 }
 
-TEST_CASE("reconcile: the same report shows no difference, one removed, one status and one commission are exactly three rows") {
+TEST_CASE(
+    "reconcile: the same report shows no difference, one removed, one status and one commission are exactly "
+    "three rows") {
   Ledger l;
   l.setup();
   l.import_orders(data("orders-clean.csv"), 0);
@@ -515,10 +534,12 @@ TEST_CASE("reconcile: the same report shows no difference, one removed, one stat
   auto r = l("--format json reconcile tbk " + (l.dir / "x.csv"));
   INFO(r.out);
   CHECK(r.exit_code == 1);
-  CHECK(contains(r.out,
-                 "\"differences\":[{\"order\":\"9000011001\",\"kind\":\"status\",\"report\":\"settled\",\"ledger\":\"paid\"},"
-                 "{\"order\":\"9000031003\",\"kind\":\"missing in report\",\"report\":\"-\",\"ledger\":\"confirmed\"},"
-                 "{\"order\":\"9000061006\",\"kind\":\"commission\",\"report\":\"99.00\",\"ledger\":\"100.00\"}]"));
+  CHECK(contains(
+      r.out,
+      "\"differences\":[{\"order\":\"9000011001\",\"kind\":\"status\",\"report\":\"settled\",\"ledger\":"
+      "\"paid\"},"
+      "{\"order\":\"9000031003\",\"kind\":\"missing in report\",\"report\":\"-\",\"ledger\":\"confirmed\"},"
+      "{\"order\":\"9000061006\",\"kind\":\"commission\",\"report\":\"99.00\",\"ledger\":\"100.00\"}]"));
   CHECK(contains(r.out, "\"commission_difference\":\"-1.00\""));
   auto csv = l("--format csv reconcile tbk " + (l.dir / "x.csv"));
   CHECK(lines_of(csv.out).size() == 5);  // header + 3, and the summary (on standard error)
@@ -531,8 +552,8 @@ TEST_CASE("reconcile: the same report shows no difference, one removed, one stat
 
 TEST_CASE("dry run prints JSON Lines events and writes nothing") {
   TempDir d;
-  auto r = run(fmt::format("{} --db {} import tbk orders {} --map {} --dry-run 2>/dev/null", fz::test::bin(), d / "db",
-                           data("orders-clean.csv"), example("map.csv")));
+  auto r = run(fmt::format("{} --db {} import tbk orders {} --map {} --dry-run 2>/dev/null", fz::test::bin(),
+                           d / "db", data("orders-clean.csv"), example("map.csv")));
   CHECK(r.exit_code == 0);
   // The same events as the hand-written file, line for line.
   CHECK(json_lines(r.out).size() == lines_of(read_all(data("orders-clean.jsonl"))).size());

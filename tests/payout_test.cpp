@@ -21,17 +21,8 @@ using fz::test::TempDir;
 
 namespace {
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-}
+using fz::test::read_all;
+using fz::test::write_file;
 
 // GBK -> UTF-8 with iconv: the test's own decoding of the batch file.
 std::string from_gbk(const std::string& gbk) {

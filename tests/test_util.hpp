@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 
 namespace fz::test {
@@ -67,6 +69,19 @@ inline std::string source_dir() {
 #else
   return s != nullptr ? s : ".";
 #endif
+}
+
+// A whole file's bytes ("" when it cannot be read), and a file written with exactly these bytes.
+inline std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
 }
 
 }  // namespace fz::test

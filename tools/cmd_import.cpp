@@ -13,8 +13,8 @@
 #include <unordered_set>
 
 #include "import/import.hpp"
-#include "store/codec.hpp"
 #include "model/event_json.hpp"
+#include "store/codec.hpp"
 #include "store/ledger.hpp"
 #include "tools/arguments.hpp"
 #include "tools/cli.hpp"
@@ -70,7 +70,8 @@ class ReportRecords final : public RecordSource {
 std::pair<std::uint64_t, std::string> split_line(const std::string& message) {
   if (message.starts_with("line ")) {
     const std::size_t colon = message.find(": ");
-    if (colon != std::string::npos) return {std::strtoull(message.c_str() + 5, nullptr, 10), message.substr(colon + 2)};
+    if (colon != std::string::npos)
+      return {std::strtoull(message.c_str() + 5, nullptr, 10), message.substr(colon + 2)};
   }
   return {1, message};
 }
@@ -132,7 +133,9 @@ int dry_run(const Globals& g, OpenedReports& opened, OffsetSec offset) {
       }
       auto reject = [&](const std::string& why) {
         ++rejected;
-        std::cerr << escape_display(fmt::format("{}:{}: {}: {}", opened.inputs[i].name, rec.line, rec.id, why)) << "\n";
+        std::cerr << escape_display(
+                         fmt::format("{}:{}: {}: {}", opened.inputs[i].name, rec.line, rec.id, why))
+                  << "\n";
       };
       if (!rec.reason.empty()) {
         reject(rec.reason);
@@ -217,9 +220,10 @@ void add_import(CLI::App& app, Globals& g, std::vector<Command>& out) {
   for (const bool refunds : {false, true}) {
     auto args = std::make_shared<ImportArgs>();
     args->refunds = refunds;
-    CLI::App* sub = tbk->add_subcommand(refunds ? "refunds" : "orders",
-                                        refunds ? "the refund (维权) report: order.refunded per 维权成功 row"
-                                                : "the order report (订单明细): plans, orders paid, settled, closed");
+    CLI::App* sub =
+        tbk->add_subcommand(refunds ? "refunds" : "orders",
+                            refunds ? "the refund (维权) report: order.refunded per 维权成功 row"
+                                    : "the order report (订单明细): plans, orders paid, settled, closed");
     sub->add_option("files", args->files, "report files: CSV (UTF-8, UTF-16 with BOM, GB18030) or XLSX")
         ->required()
         ->check(non_empty_arg());

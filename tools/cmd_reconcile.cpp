@@ -156,7 +156,8 @@ int run(const Globals& g, const ReconcileArgs& a) {
     if (!accumulate_fen(delta, d.delta)) return fail("commission difference overflows");
   }
   const std::string summary = fmt::format(
-      "{} order{} in the report{}, {} tbk order{} in the ledger: {} difference{} (missing in ledger {}, missing in "
+      "{} order{} in the report{}, {} tbk order{} in the ledger: {} difference{} (missing in ledger {}, "
+      "missing in "
       "report {}, status {}, commission {}); commission difference {} (report - ledger)",
       report.size(), report.size() == 1 ? "" : "s", a.files.size() == 1 ? "" : "s", orders->size(),
       orders->size() == 1 ? "" : "s", diffs.size(), diffs.size() == 1 ? "" : "s", counts["missing in ledger"],
@@ -164,7 +165,8 @@ int run(const Globals& g, const ReconcileArgs& a) {
   if (json) {
     boost::json::array rows;
     for (const Difference& d : diffs) {
-      rows.push_back(boost::json::object{{"order", d.order}, {"kind", d.kind}, {"report", d.report}, {"ledger", d.ledger}});
+      rows.push_back(boost::json::object{
+          {"order", d.order}, {"kind", d.kind}, {"report", d.report}, {"ledger", d.ledger}});
     }
     boost::json::object o{{"differences", std::move(rows)},
                           {"orders_in_report", report.size()},

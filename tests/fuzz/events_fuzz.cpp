@@ -14,8 +14,8 @@
 #include <rocksdb/env.h>
 
 #include "engine/engine.hpp"
-#include "store/codec.hpp"
 #include "model/event_json.hpp"
+#include "store/codec.hpp"
 #include "store/ledger.hpp"
 #include "store/verify.hpp"
 #include "tools/append_job.hpp"
