@@ -15,7 +15,7 @@ case "${1:-}" in
 esac
 
 packages=(
-  build-essential cmake g++
+  build-essential cmake g++ ccache
   libboost1.81-dev libboost-json1.81-dev
   librocksdb-dev libfmt-dev doctest-dev libcli11-dev libssl-dev
   libcsv-dev libzip-dev libexpat1-dev pkgconf zlib1g-dev
