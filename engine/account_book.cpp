@@ -66,7 +66,8 @@ Status for_each_journal_entry(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, 
     if (!format::parse_seq_key(view(it->key()).substr(prefix.size()), &bucket) ||
         bucket > UINT64_MAX / pformat::kJournalBucketSeqs ||
         !decode_journal_bucket(view(it->value()), bucket * pformat::kJournalBucketSeqs, &entries)) {
-      return make_corruption_error(fmt::format("journal index of {} is malformed; run 'fenzhang verify'", account));
+      return make_corruption_error(
+          fmt::format("journal index of {} is malformed; run 'fenzhang verify'", account));
     }
     for (const JournalEntry& e : entries) FZ_TRY(fn(e));
   }
@@ -173,9 +174,9 @@ void AccountBook::committed() {
   inflight_.clear();
   // Evict only what is durable: the current batch's changes live in these caches too.
   if (accounts_.size() > cache_limit_)
-    std::erase_if(accounts_, [&](const auto& kv) { return !dirty_.contains(kv.first); });
+    boost::unordered::erase_if(accounts_, [&](const auto& kv) { return !dirty_.contains(kv.first); });
   if (journal_.size() > cache_limit_)
-    std::erase_if(journal_, [](const auto& kv) { return !kv.second.dirty; });
+    boost::unordered::erase_if(journal_, [](const auto& kv) { return !kv.second.dirty; });
 }
 
 void AccountBook::discard() {
@@ -190,7 +191,7 @@ void AccountBook::discard() {
   dirty_.clear();
   inflight_.clear();
   full_buckets_.clear();
-  std::erase_if(journal_, [](const auto& kv) { return kv.second.dirty; });
+  boost::unordered::erase_if(journal_, [](const auto& kv) { return kv.second.dirty; });
 }
 
 }  // namespace fz::engine

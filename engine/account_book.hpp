@@ -21,11 +21,11 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include <functional>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -85,10 +85,11 @@ class AccountBook {
   rocksdb::ColumnFamilyHandle* cf_ = nullptr;
   std::string io_error_;
   Counters counters_;
-  std::unordered_map<std::string, std::optional<AccountSummary>> accounts_;
-  std::unordered_map<std::string, Bucket> journal_;  // account -> its latest journal bucket
+  // Flat maps: a value moves when the map grows, hence "valid until the next non-const call" above.
+  boost::unordered_flat_map<std::string, std::optional<AccountSummary>> accounts_;
+  boost::unordered_flat_map<std::string, Bucket> journal_;  // account -> its latest journal bucket
   // Pending changes of the current batch.
-  std::unordered_map<std::string, std::vector<TimeUs>> dirty_;     // account -> schedule times touched
+  boost::unordered_flat_map<std::string, std::vector<TimeUs>> dirty_;  // account -> schedule times touched
   std::vector<std::string> inflight_;                              // accounts touched by the batch in flight
   std::vector<std::pair<std::string, std::string>> full_buckets_;  // (key, value) left behind by a newer one
 };

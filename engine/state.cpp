@@ -281,12 +281,19 @@ void EntityState::reset() {
 }
 
 std::string EntityState::take_io_error() {
-  for (std::string e :
-       {agencies.take_io_error(), streamers.take_io_error(), payouts.take_io_error(), plans.take_io_error(),
-        applications.take_io_error(), orders.take_io_error(), tasks.take_io_error()}) {
-    if (!e.empty()) return e;
-  }
-  return "";
+  // Called for every event: takes each table's error (clearing all of them) without building a list.
+  std::string first;
+  auto take = [&first](std::string e) {
+    if (first.empty()) first = std::move(e);
+  };
+  take(agencies.take_io_error());
+  take(streamers.take_io_error());
+  take(payouts.take_io_error());
+  take(plans.take_io_error());
+  take(applications.take_io_error());
+  take(orders.take_io_error());
+  take(tasks.take_io_error());
+  return first;
 }
 
 }  // namespace fz::engine

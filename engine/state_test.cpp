@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/state.hpp"
+#include "engine/table.hpp"
 #include "model/event_json.hpp"
 #include "store/ledger.hpp"
 #include "tests/test_util.hpp"
@@ -219,4 +220,66 @@ TEST_CASE("a table with a small committed cache reads every entity back as last 
     CHECK(orders.find("never-paid") == nullptr);
   }
   CHECK(orders.counters().loads > 0);  // some reads did go to the table files
+}
+
+// The entity table behind EntityState (engine/table.hpp): one flat map with an undo log per event.
+TEST_CASE("entity table: a rejected event is undone, a flush writes the batch's changes once, in key order") {
+  Table<Order> t('o', /*cache_limit=*/2);
+  auto order = [](Fen amount) {
+    Order o;
+    o.merchant = "m1";
+    o.amount = amount;
+    return o;
+  };
+  // An accepted event, then a rejected one that changed it twice and created another: only the first stays.
+  t.put("o2", order(100));
+  t.accept_event();
+  t.put("o2", order(200));
+  t.put("o2", order(300));
+  t.put("o1", order(50));
+  CHECK(t.find("o2")->amount == 300);
+  t.reject_event();
+  REQUIRE(t.find("o2") != nullptr);
+  CHECK(t.find("o2")->amount == 100);
+  CHECK(t.find("o1") == nullptr);
+  // Two more accepted changes of o2 and a new o1: the batch writes each key once, ascending.
+  t.put("o2", order(150));
+  t.put("o1", order(60));
+  t.accept_event();
+  rocksdb::WriteBatch batch;
+  t.flush(batch);
+  CHECK(batch.Count() == 2);
+  struct Keys : rocksdb::WriteBatch::Handler {
+    std::vector<std::string> keys;
+    void Put(const rocksdb::Slice& key, const rocksdb::Slice&) override { keys.push_back(key.ToString()); }
+  } keys;
+  REQUIRE(batch.Iterate(&keys).ok());
+  CHECK(keys.keys == std::vector<std::string>{"oo1", "oo2"});
+  // Clean entities are evicted past the limit; pending and in-flight ones never are.
+  for (int i = 0; i < 5; ++i) CHECK(t.find("absent-" + std::to_string(i)) == nullptr);
+  REQUIRE(t.find("o2") != nullptr);
+  CHECK(t.find("o2")->amount == 150);
+  // A write that fails forgets what was not durable: the next read goes to the (here absent) store.
+  t.put("o3", order(7));
+  t.accept_event();
+  t.discard();
+  CHECK(t.find("o1") == nullptr);
+  CHECK(t.find("o2") == nullptr);
+  CHECK(t.find("o3") == nullptr);
+}
+
+TEST_CASE("entity table: pending changes are never evicted, whatever the cache limit") {
+  Table<Order> t('o', /*cache_limit=*/1);
+  Order o;
+  o.amount = 42;
+  t.put("o1", o);
+  t.accept_event();
+  rocksdb::WriteBatch batch;
+  t.flush(batch);
+  t.committed();  // durable now: o1 is clean and may be evicted; without a store it then reads as absent
+  t.put("o2", o);
+  t.accept_event();
+  for (int i = 0; i < 4; ++i) (void)t.find("x" + std::to_string(i));
+  REQUIRE(t.find("o2") != nullptr);  // pending: never evicted
+  CHECK(t.find("o2")->amount == 42);
 }

@@ -1,22 +1,27 @@
 // Table<T>: one kind of entity (orders, plans, ...) as seen by the engine while it applies events.
 //
-// Reads look through four layers: changes of the event being applied, changes of the current batch,
-// changes of the batch being written (at most one: the appender writes one batch while it stages the
-// next), then the committed state (a bounded cache in front of the column family). An event that is
-// rejected drops its layer, so it leaves no trace; a write that fails drops everything not committed.
-// Memory is bounded by two batches and the cache limit, not by the ledger's history.
+// One flat hash map per kind holds every entity the engine has read or changed since it last evicted:
+// its current value (or "known not to exist"), and whether that value is a change of the current batch
+// (pending: the next flush writes it) or of the batch being written (in flight: at most one, the
+// appender writes one batch while it stages the next). A change of the event being applied goes
+// straight into the map; an undo log keeps what it replaced, so an event that is rejected is rolled
+// back and leaves no trace. A write that fails (discard) forgets every entity that is not durable, so
+// the next read comes from the column family again, which holds the committed state.
+//
+// Memory: pending and in-flight entities stay (bounded by the engine's checkpoint interval); clean
+// ones are evicted once there are more than `cache_limit` of them.
 // Not thread-safe; owned by the Engine.
 #pragma once
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include <algorithm>
 #include <cassert>
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -39,64 +44,90 @@ class Table {
   // The entity's current value, or nullptr. The pointer is valid until the next call on this table.
   const T* find(const std::string& id) {
     ++counters_.finds;
-    if (auto it = event_.find(id); it != event_.end()) return &it->second;
-    if (auto it = batch_.find(id); it != batch_.end()) return &it->second;
-    if (auto it = inflight_.find(id); it != inflight_.end()) return &it->second;
-    if (auto it = cache_.find(id); it != cache_.end()) return it->second ? &*it->second : nullptr;
+    if (auto it = map_.find(id); it != map_.end()) return it->second.value ? &*it->second.value : nullptr;
     ++counters_.loads;
     std::optional<T> loaded = load(id);
     if (loaded) ++counters_.loads_found;
-    if (cache_.size() >= cache_limit_) cache_.clear();
-    auto [it, _] = cache_.emplace(id, std::move(loaded));
-    return it->second ? &*it->second : nullptr;
+    if (clean_count() >= cache_limit_) evict_clean();
+    auto [it, _] = map_.emplace(id, Slot{std::move(loaded), false, false});
+    return it->second.value ? &*it->second.value : nullptr;
   }
 
   // Sets the entity's value as a change of the event being applied.
-  void put(const std::string& id, T value) { event_[id] = std::move(value); }
+  void put(const std::string& id, T value) {
+    auto it = map_.find(id);
+    if (std::none_of(undo_.begin(), undo_.end(), [&](const auto& u) { return u.first == id; })) {
+      undo_.emplace_back(id, it == map_.end() ? std::nullopt : std::optional<Slot>(it->second));
+    }
+    if (it == map_.end()) it = map_.emplace(id, Slot{}).first;
+    it->second.value = std::move(value);
+    if (!it->second.pending) {
+      it->second.pending = true;
+      pending_.push_back(id);
+    }
+  }
 
   void accept_event() {
-    for (auto& [id, v] : event_) batch_[id] = std::move(v);
-    event_.clear();
+    undo_.clear();
+    event_mark_ = pending_.size();
   }
-  void reject_event() { event_.clear(); }
+  void reject_event() {
+    for (auto u = undo_.rbegin(); u != undo_.rend(); ++u) {
+      if (u->second) {
+        map_.insert_or_assign(u->first, std::move(*u->second));
+      } else {
+        map_.erase(u->first);
+      }
+    }
+    undo_.clear();
+    pending_.resize(event_mark_);  // the ids this event made pending are at the end
+  }
 
   // Writes the batch's changes in key order (RocksDB's memtable inserts a run of ascending keys much
   // faster than the same keys in hash order); they are in flight until committed() or discard().
   void flush(rocksdb::WriteBatch& batch) {
-    assert(inflight_.empty());
-    std::vector<const std::pair<const std::string, T>*> sorted;
-    sorted.reserve(batch_.size());
-    for (const auto& kv : batch_) sorted.push_back(&kv);
-    std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+    assert(inflight_.empty() && undo_.empty());
+    std::sort(pending_.begin(), pending_.end());
     std::string key(1, prefix_);
-    for (const auto* kv : sorted) {
+    for (const std::string& id : pending_) {
+      Slot& s = map_.find(id)->second;
+      assert(s.pending && s.value);
       key.resize(1);
-      key += kv->first;
-      batch.Put(cf_, key, encode(kv->second));
+      key += id;
+      batch.Put(cf_, key, encode(*s.value));
+      s.pending = false;
+      s.inflight = true;
     }
-    inflight_.swap(batch_);
+    inflight_.swap(pending_);
+    pending_.clear();
+    event_mark_ = 0;
   }
   // The batch in flight is durable.
   void committed() {
-    for (auto& [id, v] : inflight_) {
-      if (cache_.size() >= cache_limit_) cache_.clear();
-      cache_[id] = std::move(v);
+    for (const std::string& id : inflight_) {
+      if (auto it = map_.find(id); it != map_.end()) it->second.inflight = false;
     }
     inflight_.clear();
+    if (clean_count() > cache_limit_) evict_clean();
   }
   // Nothing pending or in flight will be written.
   void discard() {
-    event_.clear();
-    batch_.clear();
+    for (const std::string& id : pending_) map_.erase(id);
+    for (const std::string& id : inflight_) map_.erase(id);
+    pending_.clear();
     inflight_.clear();
+    undo_.clear();
+    event_mark_ = 0;
   }
   // Forget the committed cache (the column family was rewritten underneath).
   void reset() {
     discard();
-    cache_.clear();
+    map_.clear();
   }
   // The first read failure since the last call, if any ("" when none).
-  std::string take_io_error() { return std::exchange(io_error_, std::string()); }
+  std::string take_io_error() {
+    return io_error_.empty() ? std::string() : std::exchange(io_error_, std::string());
+  }
 
   // How many reads the table answered and how many of them went to the column family (diagnostics).
   struct Counters {
@@ -123,6 +154,25 @@ class Table {
   }
 
  private:
+  struct Slot {
+    std::optional<T> value;  // nullopt: the entity does not exist
+    bool pending = false;    // changed by the current batch: the next flush writes it
+    bool inflight = false;   // written by the batch in flight, not yet durable
+  };
+
+  // Entities neither pending nor in flight (an upper bound on them is enough for eviction).
+  std::size_t clean_count() const {
+    const std::size_t dirty = pending_.size() + inflight_.size();
+    return map_.size() > dirty ? map_.size() - dirty : 0;
+  }
+  // Drops every entity that the column family holds as it is here. Never during an event with
+  // changes: its undo log restores slots, which must not come back after their eviction.
+  void evict_clean() {
+    if (!undo_.empty()) return;
+    boost::unordered::erase_if(map_,
+                               [](const auto& kv) { return !kv.second.pending && !kv.second.inflight; });
+  }
+
   std::optional<T> load(const std::string& id) const {
     if (db_ == nullptr) return std::nullopt;
     std::string raw;
@@ -147,10 +197,12 @@ class Table {
   rocksdb::ColumnFamilyHandle* cf_ = nullptr;
   mutable std::string io_error_;
   Counters counters_;
-  std::unordered_map<std::string, T> event_;
-  std::unordered_map<std::string, T> batch_;
-  std::unordered_map<std::string, T> inflight_;
-  std::unordered_map<std::string, std::optional<T>> cache_;
+  boost::unordered_flat_map<std::string, Slot> map_;
+  std::vector<std::string> pending_;   // ids changed by the current batch, each once
+  std::vector<std::string> inflight_;  // ids written by the batch in flight
+  // The event being applied: (id, its slot before the event's first change, nullopt if it had none).
+  std::vector<std::pair<std::string, std::optional<Slot>>> undo_;
+  std::size_t event_mark_ = 0;  // pending_.size() when the event began
 };
 
 }  // namespace fz::engine

@@ -17,7 +17,7 @@ esac
 packages=(
   build-essential cmake g++ ccache
   libboost1.81-dev libboost-json1.81-dev
-  librocksdb-dev libfmt-dev doctest-dev libcli11-dev libssl-dev
+  librocksdb-dev libfmt-dev doctest-dev libcli11-dev libssl-dev libjemalloc-dev
   libcsv-dev libzip-dev libexpat1-dev pkgconf zlib1g-dev
   chromium
   # export_test runs bean-check on `export beancount` with Debian's /usr/bin/python3 (issue 15)
