@@ -20,8 +20,6 @@ function(fz_test name)
   cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_LIBS} doctest::doctest fz_options fz_test_main)
-  # Where the sources and the binary are (tests/test_util.hpp); $FZ_SOURCE_DIR and $FZ_BIN override.
-  target_compile_definitions(${name} PRIVATE FZ_SOURCE_DIR_DEFAULT="${PROJECT_SOURCE_DIR}"
-                                             FZ_BIN_DEFAULT="$<TARGET_FILE:fenzhang>")
+  # Where the sources and the binary are: tests/test_paths.hpp, defined in fz_test_main.
   doctest_discover_tests(${name} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 endfunction()

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <string>
 
+#include "tests/test_paths.hpp"
+
 namespace fz::test {
 
 // A fresh directory under the system temp dir, removed with everything in it at scope exit.

@@ -11,6 +11,7 @@
 #include "dsl/eval.hpp"
 #include "dsl/rules_check.hpp"
 #include "dsl/tests/fake_facts.hpp"
+#include "tests/test_paths.hpp"
 
 namespace fz::dsl {
 namespace {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "dsl/rules_check.hpp"
+#include "tests/test_paths.hpp"
 
 namespace fz::dsl {
 namespace {

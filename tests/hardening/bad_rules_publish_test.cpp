@@ -12,6 +12,7 @@
 
 #include "engine/publish.hpp"
 #include "tests/hardening/hardening.hpp"
+#include "tests/test_paths.hpp"
 
 using namespace fz;
 using namespace fz::hardening;
