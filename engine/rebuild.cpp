@@ -74,6 +74,10 @@ Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, 
     for (const PublishedVersion& v : *extra) versions->add(v);
   }
   Engine engine(target, std::move(*versions), mode);
+  // Write-back, as append: the projection is written as a checkpoint every so many events and at the
+  // end, not with every batch (a kill loses only the work since the last checkpoint: the next writer
+  // catches up from there). Batches still bound how far evaluation runs ahead of the write.
+  engine.set_checkpoint_interval(Engine::kDefaultCheckpointEvents);
   RebuildReport report;
   report.events = engine.projection_head();
   if (report.events >= until_seq) {
@@ -90,9 +94,16 @@ Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, 
     engine.committed();
     return Status::Ok();
   };
-  auto commit = [&]() -> Status {
+  auto commit = [&](bool last) -> Status {
     FZ_TRY(wait());
+    if (last) (void)engine.request_checkpoint();  // false: nothing left to write
     FZ_TRY(engine.flush(batch));
+    if (batch.Count() == 0) {  // between checkpoints
+      engine.committed();
+      pending = 0;
+      if (progress) progress(report.events);
+      return Status::Ok();
+    }
     std::swap(batch, writing);
     batch.Clear();
     inflight = std::async(std::launch::async, [&target, &writing] {
@@ -111,10 +122,10 @@ Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, 
     }
     report.events = se.seq;
     report.postings += engine.last_posting_count();
-    if (++pending == kRebuildBatch) return commit();
+    if (++pending == kRebuildBatch) return commit(false);
     return Status::Ok();
   });
-  if (scanned.ok()) scanned = commit();
+  if (scanned.ok()) scanned = commit(true);
   // Never leave a write running past this function: it uses `writing` and the target.
   if (Status w = wait(); scanned.ok()) scanned = w;
   FZ_TRY(scanned);
