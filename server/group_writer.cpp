@@ -251,10 +251,28 @@ void GroupWriter::handle_syncs(std::vector<std::unique_ptr<SyncJob>>& syncs, std
       if (!s.ok()) fail_all(nullptr, nullptr, s.message());
       stored_seq_.store(state_->engine->projection_head());
     }
+    if (s.ok()) flush_memtables_if_large();
   }
   // After a failure the stored projection is still an acknowledged state: answer from it.
   for (auto& j : syncs) j->done("");
   syncs.clear();
+}
+
+// A reader opens the ledger read-only and replays the WAL that is not yet in SST files: with the writer
+// running for long, tens of megabytes a query. Before readers are let in, memtables over this are flushed
+// (as Ledger's destructor does at the end of an append), so a reader's open stays in milliseconds.
+constexpr std::uint64_t kFlushMemtableBytes = std::uint64_t{4} << 20;
+
+void GroupWriter::flush_memtables_if_large() {
+  rocksdb::DB* db = state_->ledger->db();
+  std::uint64_t bytes = 0;
+  if (!db->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &bytes) ||
+      bytes < kFlushMemtableBytes) {
+    return;
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> all;
+  for (int i = 0; i < kCfCount; ++i) all.push_back(state_->ledger->cf(static_cast<Cf>(i)));
+  (void)db->Flush(rocksdb::FlushOptions(), all);  // a failed flush only leaves the WAL longer
 }
 
 void GroupWriter::run() {

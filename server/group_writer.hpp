@@ -71,8 +71,8 @@ class GroupWriter {
   GroupWriter& operator=(const GroupWriter&) = delete;
 
   using EventsDone = std::function<void(EventsOutcome)>;
-  // Queues the records of one request (tools/append_job.hpp: read_jsonl_records). `events` counts them
-  // for the queue limit: over it, done is called at once with 503.
+  // Queues the records of one request (tools/append_job.hpp: read_jsonl_records). Over the queue limit
+  // (events waiting), done is called at once with 503.
   void submit_events(std::vector<InputRecord> records, std::string file_name, EventsDone done);
 
   using PublishDone = std::function<void(PublishOutcome)>;
@@ -83,6 +83,8 @@ class GroupWriter {
   void sync_reads(std::function<void(std::string)> done);
 
   WriterHealth health() const;
+  // The last event of the last acknowledged batch.
+  std::uint64_t acked_seq() const { return acked_seq_.load(); }
 
   // Refuses new work (503), finishes everything queued, writes the projection's checkpoint and joins.
   // Returns the first write failure, if any.
@@ -126,6 +128,7 @@ class GroupWriter {
   Status finish_inflight(std::optional<Group>& inflight);
   void handle_publish(PublishJob& job, std::optional<Group>& inflight);
   void handle_syncs(std::vector<std::unique_ptr<SyncJob>>& syncs, std::optional<Group>& inflight);
+  void flush_memtables_if_large();
 
   std::unique_ptr<State> state_;
   std::uint64_t max_queued_events_ = 0;

@@ -222,7 +222,15 @@ class Server {
   void remove(Session* s);
   void log(const std::string& line);
 
+  // Calls done with a read-only Ledger that answers as of every batch acknowledged before this call
+  // (read-your-writes), or with an error. One reader is shared by the query threads (its reads are
+  // const) until a newer acknowledged head needs a newer one: then the writer writes the projection's
+  // checkpoint and one new reader serves every query that waited for it.
+  using ReaderDone = std::function<void(std::shared_ptr<const Ledger>, std::string)>;
+  void with_reader(ReaderDone done);
+
  private:
+  void refresh_reader();
   void accept();
   void begin_drain();
   void finish_if_drained();
@@ -239,6 +247,10 @@ class Server {
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
   bool finished_ = false;
   std::mutex log_mu_;
+  std::mutex reader_mu_;
+  std::shared_ptr<const Ledger> reader_;
+  std::vector<ReaderDone> reader_waiters_;
+  bool refreshing_ = false;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -356,15 +368,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // sends its reply.
   void run_query(std::function<Reply(const Ledger&)> work) {
     auto self = shared_from_this();
-    server_.writer().sync_reads([self, work = std::move(work)](std::string) mutable {
-      net::post(self->server_.queries(), [self, work = std::move(work)] {
-        Reply r;
-        auto ledger = engine::open_for_queries(self->opts().db_dir);
-        if (!ledger) {
-          r = error_reply(http::status::internal_server_error, ledger.message());
-        } else {
-          r = work(**ledger);
-        }
+    server_.with_reader([self, work = std::move(work)](std::shared_ptr<const Ledger> ledger, std::string error) {
+      net::post(self->server_.queries(), [self, work, ledger = std::move(ledger), error = std::move(error)] {
+        Reply r = ledger ? work(*ledger) : error_reply(http::status::internal_server_error, error);
         net::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->send(std::move(r)); });
       });
     });
@@ -667,6 +673,53 @@ void Server::log(const std::string& line) {
   std::fwrite(line.data(), 1, line.size(), opts_.access_log);
   std::fputc('\n', opts_.access_log);
   std::fflush(opts_.access_log);
+}
+
+void Server::with_reader(ReaderDone done) {
+  const std::uint64_t target = writer_.acked_seq();
+  std::unique_lock lock(reader_mu_);
+  if (reader_ && reader_->head_seq() >= target) {
+    auto r = reader_;
+    lock.unlock();
+    done(std::move(r), "");
+    return;
+  }
+  reader_waiters_.push_back(std::move(done));
+  if (refreshing_) return;
+  refreshing_ = true;
+  lock.unlock();
+  refresh_reader();
+}
+
+// Serves the queries waiting now with a new reader; those that arrive meanwhile wait for the next one
+// (their writes may be newer than what this one covers).
+void Server::refresh_reader() {
+  std::vector<ReaderDone> batch;
+  {
+    std::lock_guard lock(reader_mu_);
+    batch.swap(reader_waiters_);
+  }
+  writer_.sync_reads([this, batch = std::move(batch)](std::string) mutable {
+    net::post(queries_, [this, batch = std::move(batch)] {
+      auto opened = engine::open_for_queries(opts_.db_dir);
+      std::shared_ptr<const Ledger> reader;
+      std::string error;
+      if (opened) {
+        reader = std::shared_ptr<const Ledger>(std::move(*opened));
+      } else {
+        error = opened.message();
+      }
+      bool again = false;
+      {
+        std::lock_guard lock(reader_mu_);
+        if (reader) reader_ = reader;
+        again = !reader_waiters_.empty();
+        if (!again) refreshing_ = false;
+      }
+      for (auto& done : batch) done(reader, error);
+      if (again) refresh_reader();
+    });
+  });
 }
 
 void Server::accept() {
