@@ -149,15 +149,18 @@ void GroupWriter::stage_group(Group& group) {
     EventsOutcome& out = job->outcome;
     for (InputRecord& rec : job->records) {
       std::string reason = rec.reason;
-      const std::size_t before = appender.staged();
-      const Disposition d = stage_record(appender, rec, state_->shared_seen, &reason, &out.report.duplicates);
-      if (d == Disposition::kFailed) return;  // the caller sees appender.failure()
-      out.report.appended += appender.staged() - before;
+      Disposition d = Disposition::kRejected;
+      if (rec.chain && rec.reason.empty()) {
+        // An exported rules.published line (`export events`): `fenzhang append` publishes it through
+        // `rules publish`'s path; here it is refused, as append refuses it without that path.
+        reason = "type: rules.published events are written only by 'fenzhang rules publish'";
+      } else {
+        const std::size_t before = appender.staged();
+        d = stage_record(appender, rec, state_->shared_seen, &reason, &out.report.duplicates);
+        if (d == Disposition::kFailed) return;  // the caller sees appender.failure()
+        out.report.appended += appender.staged() - before;
+      }
       if (d == Disposition::kRejected) {
-        if (rec.chain && rec.reason.empty()) {
-          // An exported rules.published line: published only through POST /rules or `fenzhang append`.
-          reason = "type: rules.published events are written only by 'fenzhang rules publish'";
-        }
         ++out.report.rejected;
         out.rejections.push_back(LineRejection{job->file_name, rec.line, rec.id, reason});
       }

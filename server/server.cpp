@@ -436,7 +436,7 @@ void Session::on_request() {
   in_bytes_ = req.body().size();
   const Target t = parse_target(req.target());
   if (!t.error.empty()) return send(error_reply(http::status::bad_request, t.error));
-  const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+  const bool get = req.method() == http::verb::get;
   const bool post = req.method() == http::verb::post;
   auto wrong_method = [&](const char* allow) {
     Reply r = error_reply(http::status::method_not_allowed,

@@ -241,6 +241,14 @@ TEST_CASE("POST /events answers as append does with 200 or 422 and the same reje
   CHECK(dup.status == 200);
   CHECK(json(dup.body).at("duplicates").to_number<int>() == 34);
   CHECK(c.post("/events", "").status == 200);
+  // An exported rules.published line is refused (publish with POST /rules); the other lines are duplicates.
+  const std::string exported = cli_out(b, "export events");
+  REQUIRE(exported.find("rules.published") != std::string::npos);
+  auto ex = c.post("/events", exported);
+  CHECK(ex.status == 422);
+  const auto exj = json(ex.body);
+  CHECK(exj.at("rejected").to_number<int>() == 1);
+  CHECK(std::string(exj.at("rejections").at(0).at("reason").as_string()).find("rules publish") != std::string::npos);
   CHECK(server.stop(SIGTERM) == 0);
   // Both ledgers hold the same events (their rules were published at other times): the same balances.
   CHECK(json(cli_out(a, "--format json balance --at 2027-01-01")).at("accounts") ==
