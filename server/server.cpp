@@ -61,6 +61,10 @@ namespace {
 
 using Request = http::request<http::string_body>;
 
+// Lines (events) in one POST /events: each is held parsed until its batch is durable, so a 64 MiB body of
+// tiny lines must not become tens of millions of records (real events are ~250 bytes: 64 MiB is ~270k).
+constexpr std::size_t kMaxRecordsPerRequest = std::size_t{1} << 20;
+
 struct Reply {
   http::status status = http::status::ok;
   std::string body;
@@ -467,9 +471,23 @@ void Session::handle_events(Request& req) {
   std::istream in(&buf);
   std::vector<InputRecord> records;
   std::uint64_t last_line = 0;
+  bool too_many = false;
   const Status read = read_jsonl_records(
-      in, [&](InputRecord&& r, std::size_t) { records.push_back(std::move(r)); }, &last_line);
+      in,
+      [&](InputRecord&& r, std::size_t) {
+        if (records.size() < kMaxRecordsPerRequest) {
+          records.push_back(std::move(r));
+        } else {
+          too_many = true;
+        }
+      },
+      &last_line);
   if (!read.ok()) return send(error_reply(http::status::bad_request, read.message()));
+  if (too_many) {
+    return send(error_reply(http::status::payload_too_large,
+                            fmt::format("the request holds more than {} events; nothing was appended (split it)",
+                                        kMaxRecordsPerRequest)));
+  }
   std::string().swap(req.body());  // the records hold what is needed
   auto self = shared_from_this();
   server_.writer().submit_events(std::move(records), "-", [self](EventsOutcome out) {

@@ -304,6 +304,13 @@ TEST_CASE("serve answers 413 to a body over 64 MiB and 431 to an oversize header
   big.assign(std::size_t{64} << 20, '\n');
   HttpClient c2("127.0.0.1", server.port());
   CHECK(c2.post("/events", big).status == 200);
+  // More lines than one request may hold (2 bytes a line).
+  std::string tiny;
+  for (int i = 0; i < (1 << 20) + 1; ++i) tiny += "x\n";
+  HttpClient c3("127.0.0.1", server.port());
+  auto many = c3.post("/events", tiny);
+  CHECK(many.status == 413);
+  CHECK(json(many.body).at("error").as_string().find("more than 1048576 events") != std::string::npos);
   const std::string huge_header =
       "GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(20000, 'a') + "\r\n\r\n";
   CHECK(raw_exchange(server.port(), huge_header, std::chrono::seconds(5)).starts_with("HTTP/1.1 431"));
