@@ -36,7 +36,8 @@ class GroupWriter::State {
   }
 };
 
-Result<std::unique_ptr<GroupWriter>> GroupWriter::open(const std::string& dir, std::uint64_t checkpoint_events,
+Result<std::unique_ptr<GroupWriter>> GroupWriter::open(const std::string& dir,
+                                                       std::uint64_t checkpoint_events,
                                                        std::uint64_t max_queued_events) {
   auto state = std::make_unique<State>();
   auto ledger = Ledger::open(dir, Ledger::Access::kWrite);
@@ -58,7 +59,9 @@ Result<std::unique_ptr<GroupWriter>> GroupWriter::open(const std::string& dir, s
   return w;
 }
 
-GroupWriter::~GroupWriter() { (void)stop(); }
+GroupWriter::~GroupWriter() {
+  (void)stop();
+}
 
 bool GroupWriter::enqueue(Item item) {
   std::unique_lock lock(mu_);
@@ -81,8 +84,10 @@ void GroupWriter::submit_events(std::vector<InputRecord> records, std::string fi
   } else if (failed_) {
     refused = {503, "the ledger cannot be written: " + *failed_, {}, {}};
   } else if (queued_events_ > 0 && queued_events_ + job->events > max_queued_events_) {
-    refused = {503, fmt::format("the writer's queue is full ({} events); retry the request later", queued_events_),
-               {}, {}};
+    refused = {503,
+               fmt::format("the writer's queue is full ({} events); retry the request later", queued_events_),
+               {},
+               {}};
   } else {
     queued_events_ += job->events;
     Item item;
@@ -98,7 +103,8 @@ void GroupWriter::submit_events(std::vector<InputRecord> records, std::string fi
 void GroupWriter::submit_publish(std::string source, std::string file_name, engine::PublishOptions options,
                                  PublishDone done) {
   Item item;
-  item.publish = std::make_unique<PublishJob>(PublishJob{std::move(source), std::move(file_name), options, done});
+  item.publish =
+      std::make_unique<PublishJob>(PublishJob{std::move(source), std::move(file_name), options, done});
   if (!enqueue(std::move(item))) {
     std::unique_lock lock(mu_);
     PublishOutcome out;
@@ -187,8 +193,8 @@ void GroupWriter::fail_all(Group* inflight, Group* staged, const std::string& wh
   for (Group* g : {inflight, staged}) {
     if (g == nullptr) continue;
     for (auto& job : g->jobs) {
-      job->done(EventsOutcome{500, "the ledger could not be written; nothing of this request is durable: " + why,
-                              {}, {}});
+      job->done(EventsOutcome{
+          500, "the ledger could not be written; nothing of this request is durable: " + why, {}, {}});
     }
     g->jobs.clear();
   }
@@ -227,7 +233,8 @@ void GroupWriter::handle_publish(PublishJob& job, std::optional<Group>& inflight
   const TimeUs now = std::chrono::duration_cast<std::chrono::microseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-  auto r = engine::publish_rules(*state_->ledger, job.source, job.file_name, now, &out.diagnostics, job.options);
+  auto r =
+      engine::publish_rules(*state_->ledger, job.source, job.file_name, now, &out.diagnostics, job.options);
   if (Status a = state_->attach(); !a.ok()) {
     fail_all(nullptr, nullptr, a.message());
     job.done(PublishOutcome{500, a.message(), out.diagnostics, std::nullopt});
@@ -322,7 +329,8 @@ void GroupWriter::run() {
     Group group;
     for (Item& i : taken) group.jobs.push_back(std::move(i.events));
     if (failed_) {
-      for (auto& job : group.jobs) job->done(EventsOutcome{503, "the ledger cannot be written: " + *failed_, {}, {}});
+      for (auto& job : group.jobs)
+        job->done(EventsOutcome{503, "the ledger cannot be written: " + *failed_, {}, {}});
       continue;
     }
     stage_group(group);

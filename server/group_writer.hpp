@@ -76,7 +76,8 @@ class GroupWriter {
   void submit_events(std::vector<InputRecord> records, std::string file_name, EventsDone done);
 
   using PublishDone = std::function<void(PublishOutcome)>;
-  void submit_publish(std::string source, std::string file_name, engine::PublishOptions options, PublishDone done);
+  void submit_publish(std::string source, std::string file_name, engine::PublishOptions options,
+                      PublishDone done);
 
   // Calls done (with an error message, or "" when the projection is current) once the stored projection
   // covers every event acknowledged before this call.

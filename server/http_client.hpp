@@ -14,7 +14,7 @@
 namespace fz::server {
 
 struct HttpResponse {
-  int status = 0;      // 0: no response (error says why: refused, reset, timeout)
+  int status = 0;  // 0: no response (error says why: refused, reset, timeout)
   std::string body;
   std::string error;
   std::string header(const std::string& name) const {

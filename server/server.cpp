@@ -46,7 +46,8 @@ TokenResult read_token_file(const std::string& path) {
   std::getline(in, line);
   const auto first = line.find_first_not_of(" \t\r");
   const auto last = line.find_last_not_of(" \t\r");
-  if (first == std::string::npos) return {std::nullopt, fmt::format("the token file {} holds no token", path)};
+  if (first == std::string::npos)
+    return {std::nullopt, fmt::format("the token file {} holds no token", path)};
   return {line.substr(first, last - first + 1), ""};
 }
 
@@ -69,10 +70,10 @@ struct Reply {
   http::status status = http::status::ok;
   std::string body;
   std::string content_type = "application/json";
-  bool close = false;            // close the connection after it
-  bool retry_after = false;      // 503: Retry-After: 1
+  bool close = false;             // close the connection after it
+  bool retry_after = false;       // 503: Retry-After: 1
   bool www_authenticate = false;  // 401
-  std::string allow;             // 405
+  std::string allow;              // 405
 };
 
 Reply json_reply(http::status status, const boost::json::value& v) {
@@ -194,7 +195,8 @@ std::string now_utc() {
 }
 
 TimeUs now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -289,8 +291,9 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     stream_.expires_after(opts().timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
 
   void on_header(beast::error_code ec) {
@@ -303,10 +306,11 @@ class Session : public std::enable_shared_from_this<Session> {
     target_ = std::string(req.target());
     if (opts().token) {
       const auto auth = req[http::field::authorization];
-      const bool ok = auth.starts_with("Bearer ") &&
-                      token_matches(std::string(auth.substr(7)), *opts().token);
+      const bool ok =
+          auth.starts_with("Bearer ") && token_matches(std::string(auth.substr(7)), *opts().token);
       if (!ok) {
-        Reply r = error_reply(http::status::unauthorized, "a valid 'Authorization: Bearer TOKEN' header is required");
+        Reply r = error_reply(http::status::unauthorized,
+                              "a valid 'Authorization: Bearer TOKEN' header is required");
         r.www_authenticate = true;
         r.close = !parser_->is_done();  // the body is not read
         return send(std::move(r));
@@ -315,10 +319,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!parser_->is_done() && beast::iequals(req[http::field::expect], "100-continue")) {
       continue_.emplace(http::status::continue_, 11);
       stream_.expires_after(opts().timeout);
-      return http::async_write(stream_, *continue_, [self = shared_from_this()](beast::error_code e, std::size_t) {
-        if (e) return self->on_read_error(e, false);
-        self->read_body();
-      });
+      return http::async_write(stream_, *continue_,
+                               [self = shared_from_this()](beast::error_code e, std::size_t) {
+                                 if (e) return self->on_read_error(e, false);
+                                 self->read_body();
+                               });
     }
     read_body();
   }
@@ -341,8 +346,9 @@ class Session : public std::enable_shared_from_this<Session> {
       return send(std::move(r));
     }
     if (ec == http::error::header_limit) {
-      Reply r = error_reply(http::status::request_header_fields_too_large,
-                            fmt::format("the request header is over the limit of {} bytes", opts().header_limit));
+      Reply r =
+          error_reply(http::status::request_header_fields_too_large,
+                      fmt::format("the request header is over the limit of {} bytes", opts().header_limit));
       r.close = true;
       return send(std::move(r));
     }
@@ -372,10 +378,12 @@ class Session : public std::enable_shared_from_this<Session> {
   // sends its reply.
   void run_query(std::function<Reply(const Ledger&)> work) {
     auto self = shared_from_this();
-    server_.with_reader([self, work = std::move(work)](std::shared_ptr<const Ledger> ledger, std::string error) {
+    server_.with_reader([self, work = std::move(work)](std::shared_ptr<const Ledger> ledger,
+                                                       std::string error) {
       net::post(self->server_.queries(), [self, work, ledger = std::move(ledger), error = std::move(error)] {
         Reply r = ledger ? work(*ledger) : error_reply(http::status::internal_server_error, error);
-        net::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->send(std::move(r)); });
+        net::post(self->stream_.get_executor(),
+                  [self, r = std::move(r)]() mutable { self->send(std::move(r)); });
       });
     });
   }
@@ -387,18 +395,21 @@ class Session : public std::enable_shared_from_this<Session> {
     if (r.retry_after) res->set(http::field::retry_after, "1");
     if (r.www_authenticate) res->set(http::field::www_authenticate, "Bearer");
     if (!r.allow.empty()) res->set(http::field::allow, r.allow);
-    const bool keep = !r.close && !server_.draining() && parser_ && parser_->is_done() && parser_->get().keep_alive();
+    const bool keep =
+        !r.close && !server_.draining() && parser_ && parser_->is_done() && parser_->get().keep_alive();
     res->keep_alive(keep);
     res->body() = std::move(r.body);
     res->prepare_payload();
     const int status = static_cast<int>(r.status);
     const std::size_t out_bytes = res->body().size();
     stream_.expires_after(opts().timeout);
-    http::async_write(stream_, *res, [self = shared_from_this(), res, keep, status, out_bytes](beast::error_code ec, std::size_t) {
-      self->log_line(status, out_bytes, ec ? ec.message() : "");
-      if (ec || !keep) return self->close();
-      self->read_header();
-    });
+    http::async_write(
+        stream_, *res,
+        [self = shared_from_this(), res, keep, status, out_bytes](beast::error_code ec, std::size_t) {
+          self->log_line(status, out_bytes, ec ? ec.message() : "");
+          if (ec || !keep) return self->close();
+          self->read_header();
+        });
   }
 
   void close() {
@@ -443,14 +454,14 @@ void Session::on_request() {
   const bool get = req.method() == http::verb::get;
   const bool post = req.method() == http::verb::post;
   auto wrong_method = [&](const char* allow) {
-    Reply r = error_reply(http::status::method_not_allowed,
-                          fmt::format("{} takes {} only", t.path, allow));
+    Reply r = error_reply(http::status::method_not_allowed, fmt::format("{} takes {} only", t.path, allow));
     r.allow = allow;
     send(std::move(r));
   };
   if (t.path == "/events") {
     if (!post) return wrong_method("POST");
-    if (auto bad = unknown_parameters(t, {}); !bad.empty()) return send(error_reply(http::status::bad_request, bad));
+    if (auto bad = unknown_parameters(t, {}); !bad.empty())
+      return send(error_reply(http::status::bad_request, bad));
     return handle_events(req);
   }
   if (t.path == "/rules") {
@@ -484,9 +495,10 @@ void Session::handle_events(Request& req) {
       &last_line);
   if (!read.ok()) return send(error_reply(http::status::bad_request, read.message()));
   if (too_many) {
-    return send(error_reply(http::status::payload_too_large,
-                            fmt::format("the request holds more than {} events; nothing was appended (split it)",
-                                        kMaxRecordsPerRequest)));
+    return send(
+        error_reply(http::status::payload_too_large,
+                    fmt::format("the request holds more than {} events; nothing was appended (split it)",
+                                kMaxRecordsPerRequest)));
   }
   std::string().swap(req.body());  // the records hold what is needed
   auto self = shared_from_this();
@@ -560,12 +572,9 @@ void Session::handle_query(const Target& t) {
   if (t.path == "/health") {
     if (auto b = unknown_parameters(t, {}); !b.empty()) return bad(b);
     const WriterHealth h = server_.writer().health();
-    boost::json::object o{{"ok", !h.failed && !h.stopping},
-                          {"acknowledged_seq", h.acked_seq},
-                          {"projection_seq", h.stored_seq},
-                          {"queued_events", h.queued_events},
-                          {"batches", h.batches},
-                          {"draining", h.stopping || server_.draining()}};
+    boost::json::object o{{"ok", !h.failed && !h.stopping}, {"acknowledged_seq", h.acked_seq},
+                          {"projection_seq", h.stored_seq}, {"queued_events", h.queued_events},
+                          {"batches", h.batches},           {"draining", h.stopping || server_.draining()}};
     if (h.failed) o["error"] = *h.failed;
     return send(json_reply(h.failed || h.stopping ? http::status::service_unavailable : http::status::ok, o));
   }
@@ -592,7 +601,8 @@ void Session::handle_query(const Target& t) {
       f.account_pattern = *a;
     }
     if (auto e = param("event")) {
-      if (auto problem = check_value(cli::identifier_arg(), *e); !problem.empty()) return bad("event: " + problem);
+      if (auto problem = check_value(cli::identifier_arg(), *e); !problem.empty())
+        return bad("event: " + problem);
       f.event = *e;
     }
     if (auto r = param("rule")) {
@@ -615,7 +625,8 @@ void Session::handle_query(const Target& t) {
   if (t.path.starts_with("/explain/")) {
     if (auto b = unknown_parameters(t, {}); !b.empty()) return bad(b);
     const std::string id = t.path.substr(9);
-    if (auto problem = check_value(cli::identifier_arg(), id); !problem.empty()) return bad("event id: " + problem);
+    if (auto problem = check_value(cli::identifier_arg(), id); !problem.empty())
+      return bad("event id: " + problem);
     return run_query([id](const Ledger& ledger) {
       auto x = engine::explain(ledger, id);
       if (!x) {
@@ -628,15 +639,18 @@ void Session::handle_query(const Target& t) {
   if (t.path.starts_with("/statement/")) {
     if (auto b = unknown_parameters(t, {"month"}); !b.empty()) return bad(b);
     const std::string party = t.path.substr(11);
-    if (auto problem = check_value(cli::party_arg(), party); !problem.empty()) return bad("party: " + problem);
+    if (auto problem = check_value(cli::party_arg(), party); !problem.empty())
+      return bad("party: " + problem);
     auto month = param("month");
     if (!month) return bad("month: is required (YYYY-MM)");
-    if (auto problem = check_value(cli::month_arg(), *month); !problem.empty()) return bad("month: " + problem);
+    if (auto problem = check_value(cli::month_arg(), *month); !problem.empty())
+      return bad("month: " + problem);
     return run_query([party, m = *month](const Ledger& ledger) {
       auto st = engine::statement(ledger, party, m);
       if (!st) {
-        return error_reply(st.error().fatal() ? http::status::internal_server_error : http::status::bad_request,
-                           st.message());
+        return error_reply(
+            st.error().fatal() ? http::status::internal_server_error : http::status::bad_request,
+            st.message());
       }
       return json_reply(http::status::ok, cli::statement_json(*st));
     });
@@ -668,7 +682,8 @@ Status Server::listen() {
   if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) return make_error(fmt::format("cannot listen on {}:{}: {}", opts_.address, opts_.port, ec.message()));
+  if (ec)
+    return make_error(fmt::format("cannot listen on {}:{}: {}", opts_.address, opts_.port, ec.message()));
   return Status::Ok();
 }
 

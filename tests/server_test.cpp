@@ -42,8 +42,12 @@ constexpr int kKillRounds = 12;
 constexpr int kKillRounds = 60;
 #endif
 
-std::string rules_path() { return fz::test::source_dir() + "/rules/taobao-live.rules"; }
-std::string sample_path() { return fz::test::source_dir() + "/examples/taobao-live-sample.jsonl"; }
+std::string rules_path() {
+  return fz::test::source_dir() + "/rules/taobao-live.rules";
+}
+std::string sample_path() {
+  return fz::test::source_dir() + "/examples/taobao-live-sample.jsonl";
+}
 
 fz::test::RunResult cli(const std::string& db, const std::string& args) {
   return fz::test::run(fmt::format("'{}' --db '{}' {}", fz::test::bin(), db, args));
@@ -136,7 +140,9 @@ std::string raw_exchange(std::uint16_t port, const std::string& bytes, std::chro
   return out;
 }
 
-boost::json::value json(const std::string& s) { return boost::json::parse(s); }
+boost::json::value json(const std::string& s) {
+  return boost::json::parse(s);
+}
 
 }  // namespace
 
@@ -146,7 +152,8 @@ TEST_CASE("serve answers every route as the command line does on the same ledger
   REQUIRE(cli(db, "append '" + sample_path() + "'").exit_code == 0);
   // POST /rules?dry_run=1 equals rules publish --dry-run, before the server holds the ledger.
   int code = 0;
-  const std::string dry_cli = cli_out(db, "--format json rules publish --dry-run '" + rules_path() + "'", &code);
+  const std::string dry_cli =
+      cli_out(db, "--format json rules publish --dry-run '" + rules_path() + "'", &code);
   REQUIRE(code == 0);
   Server server(db);
   HttpClient c("127.0.0.1", server.port());
@@ -160,7 +167,8 @@ TEST_CASE("serve answers every route as the command line does on the same ledger
   auto again = c.post("/rules", rules);
   CHECK(again.status == 200);
   CHECK(json(again.body).at("duplicate").as_bool());
-  auto bad_rules = c.post("/rules", "ruleset x version 1 effective 2026-01-01\nrule r on order.paid { nonsense }\n");
+  auto bad_rules =
+      c.post("/rules", "ruleset x version 1 effective 2026-01-01\nrule r on order.paid { nonsense }\n");
   CHECK(bad_rules.status == 422);
   CHECK(json(bad_rules.body).as_object().contains("diagnostics"));
 
@@ -171,7 +179,8 @@ TEST_CASE("serve answers every route as the command line does on the same ledger
       {"/balances?pattern=%40streamer%3A*%3Acps&at=2026-12-31T00:00:00+08:00",
        "balance '@streamer:*:cps' --at 2026-12-31T00:00:00+08:00"},
       {"/journal", "journal"},
-      {"/journal?account=@agency:*&from=2026-10-01&to=2026-11-30", "journal --account '@agency:*' --from 2026-10-01 --to 2026-11-30"},
+      {"/journal?account=@agency:*&from=2026-10-01&to=2026-11-30",
+       "journal --account '@agency:*' --from 2026-10-01 --to 2026-11-30"},
       {"/journal?event=ev-0019", "journal --event ev-0019"},
       {"/journal?rule=adjustment", "journal --rule adjustment"},
       {"/explain/ev-0019", "explain ev-0019"},
@@ -248,7 +257,8 @@ TEST_CASE("POST /events answers as append does with 200 or 422 and the same reje
   CHECK(ex.status == 422);
   const auto exj = json(ex.body);
   CHECK(exj.at("rejected").to_number<int>() == 1);
-  CHECK(std::string(exj.at("rejections").at(0).at("reason").as_string()).find("rules publish") != std::string::npos);
+  CHECK(std::string(exj.at("rejections").at(0).at("reason").as_string()).find("rules publish") !=
+        std::string::npos);
   CHECK(server.stop(SIGTERM) == 0);
   // Both ledgers hold the same events (their rules were published at other times): the same balances.
   CHECK(json(cli_out(a, "--format json balance --at 2027-01-01")).at("accounts") ==
@@ -277,9 +287,9 @@ TEST_CASE("serve needs the bearer token when given a token file and answers 401 
   CHECK(right.get("/balances").status == 200);
   // A body is not read without the token: 401 at once, and the connection is closed.
   bool closed = false;
-  const std::string res = raw_exchange(
-      server.port(), "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n{", std::chrono::seconds(5),
-      &closed);
+  const std::string res =
+      raw_exchange(server.port(), "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n{",
+                   std::chrono::seconds(5), &closed);
   CHECK(res.starts_with("HTTP/1.1 401"));
   CHECK(closed);
   CHECK(server.stop(SIGTERM) == 0);
@@ -289,9 +299,9 @@ TEST_CASE("serve answers 413 to a body over 64 MiB and 431 to an oversize header
   TempDir dir;
   Server server(dir / "ledger");
   bool closed = false;
-  const std::string res = raw_exchange(
-      server.port(), "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 67108865\r\n\r\n", std::chrono::seconds(5),
-      &closed);
+  const std::string res =
+      raw_exchange(server.port(), "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 67108865\r\n\r\n",
+                   std::chrono::seconds(5), &closed);
   CHECK(res.starts_with("HTTP/1.1 413"));
   CHECK(closed);
   // A chunked body whose chunk goes past the limit.
@@ -321,13 +331,26 @@ TEST_CASE("serve answers 400 to malformed query parameters and 404 or 405 to unk
   TempDir dir;
   Server server(dir / "ledger");
   HttpClient c("127.0.0.1", server.port());
-  for (const char* target : {"/balances?at=", "/balances?at=2026-13-01", "/balances?at=yesterday",
-                             "/balances?pattern=", "/balances?pattern=%40a%5B", "/balances?colour=red",
-                             "/balances?at=2026-01-01&at=2026-01-02", "/balances?at=%zz", "/journal?from=x",
-                             "/journal?from=2026-02-01&to=2026-01-01", "/journal?event=a%20b", "/journal?rule=",
-                             "/journal?account=[", "/statement/streamer:s1", "/statement/streamer:s1?month=2026-13",
-                             "/statement/streamer:*?month=2026-10", "/statement/nobody?month=2026-10",
-                             "/explain/a%3Ab", "/verify?expect_head=abc", "/health?x=1"}) {
+  for (const char* target : {"/balances?at=",
+                             "/balances?at=2026-13-01",
+                             "/balances?at=yesterday",
+                             "/balances?pattern=",
+                             "/balances?pattern=%40a%5B",
+                             "/balances?colour=red",
+                             "/balances?at=2026-01-01&at=2026-01-02",
+                             "/balances?at=%zz",
+                             "/journal?from=x",
+                             "/journal?from=2026-02-01&to=2026-01-01",
+                             "/journal?event=a%20b",
+                             "/journal?rule=",
+                             "/journal?account=[",
+                             "/statement/streamer:s1",
+                             "/statement/streamer:s1?month=2026-13",
+                             "/statement/streamer:*?month=2026-10",
+                             "/statement/nobody?month=2026-10",
+                             "/explain/a%3Ab",
+                             "/verify?expect_head=abc",
+                             "/health?x=1"}) {
     CAPTURE(target);
     auto r = c.get(target);
     CHECK(r.status == 400);
@@ -357,13 +380,15 @@ TEST_CASE("a client that sends half a request and stalls does not delay others b
   std::thread stall_header([&] {
     const auto t0 = Clock::now();
     bool closed = false;
-    raw_exchange(server.port(), "POST /events HTTP/1.1\r\nHost: x\r\nContent-Le", std::chrono::seconds(10), &closed);
+    raw_exchange(server.port(), "POST /events HTTP/1.1\r\nHost: x\r\nContent-Le", std::chrono::seconds(10),
+                 &closed);
     header_closed = closed;
     header_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
   });
   std::thread stall_body([&] {
     bool closed = false;
-    raw_exchange(server.port(), "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{\"id\":\"half",
+    raw_exchange(server.port(),
+                 "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{\"id\":\"half",
                  std::chrono::seconds(10), &closed);
     body_closed = closed;
   });
@@ -411,8 +436,11 @@ TEST_CASE("group commit acknowledges concurrent clients each with its own reject
                            fz::load::client_event(so, static_cast<std::uint32_t>(t), 2u * i + 1) + "\n";
         const std::string bad_id = fmt::format("bad-{}-{}", t, i);
         if (i % 2 == 1) {
-          body += fmt::format(R"({{"id":"{}","type":"order.confirmed","at":"2026-05-01T00:00:00+08:00","order":"none-{}"}})",
-                              bad_id, t) + "\n";
+          body +=
+              fmt::format(
+                  R"({{"id":"{}","type":"order.confirmed","at":"2026-05-01T00:00:00+08:00","order":"none-{}"}})",
+                  bad_id, t) +
+              "\n";
         }
         auto r = c.post("/events", body);
         const auto v = json(r.body);
@@ -505,7 +533,8 @@ TEST_CASE("SIGKILL during a multi-client load loses no acknowledged event and re
     for (std::uint64_t k = 0; k < kEvents;) {
       const std::uint64_t n = std::min<std::uint64_t>(kEvents - k, 1 + rng() % 3);
       std::string body;
-      for (std::uint64_t j = 0; j < n; ++j) body += fz::load::client_event(so, static_cast<std::uint32_t>(c), k + j) + "\n";
+      for (std::uint64_t j = 0; j < n; ++j)
+        body += fz::load::client_event(so, static_cast<std::uint32_t>(c), k + j) + "\n";
       requests[static_cast<std::size_t>(c)].push_back(body);
       k += n;
     }
@@ -566,7 +595,8 @@ TEST_CASE("SIGKILL during a multi-client load loses no acknowledged event and re
     CHECK(s.stop(SIGTERM) == 0);
   }
   CHECK(wrong == 0);
-  for (int c = 0; c < kClients; ++c) CHECK(next[static_cast<std::size_t>(c)] == requests[static_cast<std::size_t>(c)].size());
+  for (int c = 0; c < kClients; ++c)
+    CHECK(next[static_cast<std::size_t>(c)] == requests[static_cast<std::size_t>(c)].size());
   // Every acknowledged event is in the ledger.
   {
     auto ledger = fz::Ledger::open(db, fz::Ledger::Access::kRead);

@@ -26,7 +26,8 @@ bool split_listen(const std::string& text, std::string* host, std::uint16_t* por
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
   *host = text.substr(0, colon);
-  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']')
+    *host = host->substr(1, host->size() - 2);
   const std::string p = text.substr(colon + 1);
   unsigned v = 0;
   const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), v);
@@ -73,19 +74,23 @@ int run(const Globals& g, const ServeArgs& a) {
 
 void add_serve(CLI::App& app, Globals& g, std::vector<Command>& out) {
   auto args = std::make_shared<ServeArgs>();
-  CLI::App* sub = app.add_subcommand("serve", "the HTTP API: append, publish and query over HTTP (docs/server.md)");
-  sub->add_option("--listen", args->listen, "ADDRESS:PORT to listen on, such as 127.0.0.1:8080 (port 0: any free one)")
+  CLI::App* sub =
+      app.add_subcommand("serve", "the HTTP API: append, publish and query over HTTP (docs/server.md)");
+  sub->add_option("--listen", args->listen,
+                  "ADDRESS:PORT to listen on, such as 127.0.0.1:8080 (port 0: any free one)")
       ->required()
       ->check(non_empty_arg());
   sub->add_option("--token-file", args->token_file,
                   "file whose first line is the bearer token every request must present")
       ->check(non_empty_arg());
-  sub->add_option("--access-log", args->access_log, "append the access log (one JSON line per request) to FILE "
-                                                    "instead of standard error")
+  sub->add_option("--access-log", args->access_log,
+                  "append the access log (one JSON line per request) to FILE "
+                  "instead of standard error")
       ->check(non_empty_arg());
-  sub->add_option("--timeout", args->timeout_s,
-                  "seconds a client has to send a request's header, to make progress with its body or to read "
-                  "a response, and that an idle connection is kept")
+  sub->add_option(
+         "--timeout", args->timeout_s,
+         "seconds a client has to send a request's header, to make progress with its body or to read "
+         "a response, and that an idle connection is kept")
       ->capture_default_str()
       ->check(CLI::Range(0.05, 3600.0));
   sub->add_option("--io-threads", args->io_threads, "threads serving connections")

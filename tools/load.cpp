@@ -8,8 +8,8 @@
 //
 // --write FILE writes the setup and every client's events (client after client) as JSON Lines and exits:
 // the same events for `fenzhang append`, to compare with the server.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -55,7 +55,8 @@ struct Stats {
 
 class Client : public std::enable_shared_from_this<Client> {
  public:
-  Client(net::io_context& ioc, const Args& a, tcp::endpoint ep, std::string token, std::uint32_t id, Stats& stats)
+  Client(net::io_context& ioc, const Args& a, tcp::endpoint ep, std::string token, std::uint32_t id,
+         Stats& stats)
       : ioc_(ioc), a_(a), ep_(ep), token_(std::move(token)), id_(id), stats_(stats) {}
 
   void start() { next(); }
@@ -66,7 +67,8 @@ class Client : public std::enable_shared_from_this<Client> {
     if (a_.query_every > 0 && posts_ > 0 && posts_ % a_.query_every == 0 && !queried_) {
       queried_ = true;
       const std::uint32_t s = (id_ * 7 + static_cast<std::uint32_t>(posts_)) % a_.stream.streamers;
-      send(http::verb::get, fmt::format("/balances?pattern=@streamer:{}-s{}:*", a_.stream.prefix, s), "", true);
+      send(http::verb::get, fmt::format("/balances?pattern=@streamer:{}-s{}:*", a_.stream.prefix, s), "",
+           true);
       return;
     }
     queried_ = false;
@@ -184,15 +186,24 @@ int main(int argc, char** argv) {
   Args a;
   CLI::App app{"fenzhang-load: N concurrent clients posting events to fenzhang serve"};
   app.add_option("--connect", a.connect, "HOST:PORT of the server");
-  app.add_option("--clients", a.clients, "concurrent clients")->capture_default_str()->check(CLI::Range(1U, 4096U));
-  app.add_option("--events-per-client", a.events_per_client, "events each client posts (orders paid, then confirmed)")
+  app.add_option("--clients", a.clients, "concurrent clients")
+      ->capture_default_str()
+      ->check(CLI::Range(1U, 4096U));
+  app.add_option("--events-per-client", a.events_per_client,
+                 "events each client posts (orders paid, then confirmed)")
       ->capture_default_str();
-  app.add_option("--per-request", a.per_request, "events in one request body")->capture_default_str()->check(CLI::Range(1ULL, 1ULL << 20));
+  app.add_option("--per-request", a.per_request, "events in one request body")
+      ->capture_default_str()
+      ->check(CLI::Range(1ULL, 1ULL << 20));
   app.add_option("--token-file", a.token_file, "bearer token file");
-  app.add_option("--query-every", a.query_every, "each client also asks GET /balances every Q posts (0: never)");
+  app.add_option("--query-every", a.query_every,
+                 "each client also asks GET /balances every Q posts (0: never)");
   app.add_option("--threads", a.threads, "client threads")->capture_default_str()->check(CLI::Range(1U, 64U));
-  app.add_option("--prefix", a.stream.prefix, "id prefix (a new one for each run into the same ledger)")->capture_default_str();
-  app.add_option("--streamers", a.stream.streamers, "streamers in the setup")->capture_default_str()->check(CLI::Range(1U, 100000U));
+  app.add_option("--prefix", a.stream.prefix, "id prefix (a new one for each run into the same ledger)")
+      ->capture_default_str();
+  app.add_option("--streamers", a.stream.streamers, "streamers in the setup")
+      ->capture_default_str()
+      ->check(CLI::Range(1U, 100000U));
   app.add_option("--write", a.write_file, "write the setup and all events as JSON Lines to FILE and exit");
   app.add_flag("--no-setup", a.no_setup, "do not post the setup events first");
   CLI11_PARSE(app, argc, argv);
@@ -201,7 +212,8 @@ int main(int argc, char** argv) {
     std::ofstream out(a.write_file, std::ios::binary);
     for (const auto& line : fz::load::setup_events(a.stream)) out << line << '\n';
     for (std::uint32_t c = 0; c < a.clients; ++c)
-      for (std::uint64_t k = 0; k < a.events_per_client; ++k) out << fz::load::client_event(a.stream, c, k) << '\n';
+      for (std::uint64_t k = 0; k < a.events_per_client; ++k)
+        out << fz::load::client_event(a.stream, c, k) << '\n';
     return out ? 0 : 1;
   }
   const auto colon = a.connect.rfind(':');
@@ -257,11 +269,12 @@ int main(int argc, char** argv) {
   std::cout << fmt::format(
       "{{\"clients\":{},\"per_request\":{},\"seconds\":{:.3f},\"events_acknowledged\":{},\"appended\":{},"
       "\"duplicates\":{},\"rejected\":{},\"events_per_second\":{:.0f},\"posts\":{},\"post_p50_ms\":{:.3f},"
-      "\"post_p99_ms\":{:.3f},\"post_max_ms\":{:.3f},\"queries\":{},\"query_p50_ms\":{:.3f},\"query_p99_ms\":{:.3f},"
+      "\"post_p99_ms\":{:.3f},\"post_max_ms\":{:.3f},\"queries\":{},\"query_p50_ms\":{:.3f},\"query_p99_ms\":"
+      "{:.3f},"
       "\"retries\":{},\"errors\":{}}}\n",
       a.clients, a.per_request, seconds, acked, all.appended, all.duplicates, all.rejected,
       static_cast<double>(acked) / seconds, all.post_ms.size(), percentile(all.post_ms, 50),
-      percentile(all.post_ms, 99), percentile(all.post_ms, 100), all.query_ms.size(), percentile(all.query_ms, 50),
-      percentile(all.query_ms, 99), all.retries, all.errors);
+      percentile(all.post_ms, 99), percentile(all.post_ms, 100), all.query_ms.size(),
+      percentile(all.query_ms, 50), percentile(all.query_ms, 99), all.retries, all.errors);
   return all.rejected > 0 || all.errors > 0 ? 1 : 0;
 }

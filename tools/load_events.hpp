@@ -14,7 +14,7 @@
 namespace fz::load {
 
 struct StreamOptions {
-  std::string prefix = "L";   // id prefix, so several runs can share a ledger
+  std::string prefix = "L";  // id prefix, so several runs can share a ledger
   std::uint32_t streamers = 100;
 };
 

@@ -155,14 +155,15 @@ boost::json::object statement_json(const engine::Statement& st) {
   }
   boost::json::object totals;
   for (const auto& [k, v] : st.totals) totals[k] = format_money(v);
-  return boost::json::object{{"party", st.party},
-                             {"month", st.month},
-                             {"opening", format_money(st.opening_fen)},
-                             {"lines", std::move(lines)},
-                             {"totals", std::move(totals)},
-                             {"closing", format_money(st.closing_fen)},
-                             {"settlement_day", format_time(st.settlement_day, tz)},
-                             {"available_on_settlement_day", format_money(st.available_on_settlement_day_fen)}};
+  return boost::json::object{
+      {"party", st.party},
+      {"month", st.month},
+      {"opening", format_money(st.opening_fen)},
+      {"lines", std::move(lines)},
+      {"totals", std::move(totals)},
+      {"closing", format_money(st.closing_fen)},
+      {"settlement_day", format_time(st.settlement_day, tz)},
+      {"available_on_settlement_day", format_money(st.available_on_settlement_day_fen)}};
 }
 
 boost::json::object publish_json(const engine::PublishReport& r) {
@@ -177,18 +178,19 @@ boost::json::object publish_json(const engine::PublishReport& r) {
                                         {"available", format_money(d.available_fen)},
                                         {"new_available", format_money(d.whatif_available_fen)}});
   }
-  return boost::json::object{{"ruleset", r.name},
-                             {"version", r.version},
-                             {"effective", format_time(r.effective_us, r.timezone)},
-                             {"seq", r.written || r.duplicate ? boost::json::value(r.seq) : boost::json::value()},
-                             {"sha256", r.sha256},
-                             {"duplicate", r.duplicate},
-                             {"written", r.written},
-                             {"refused", r.refused},
-                             {"reevaluated", r.reevaluated},
-                             {"differences", std::move(diffs)},
-                             {"would_fail", std::move(issues)},
-                             {"would_fail_count", r.issue_count}};
+  return boost::json::object{
+      {"ruleset", r.name},
+      {"version", r.version},
+      {"effective", format_time(r.effective_us, r.timezone)},
+      {"seq", r.written || r.duplicate ? boost::json::value(r.seq) : boost::json::value()},
+      {"sha256", r.sha256},
+      {"duplicate", r.duplicate},
+      {"written", r.written},
+      {"refused", r.refused},
+      {"reevaluated", r.reevaluated},
+      {"differences", std::move(diffs)},
+      {"would_fail", std::move(issues)},
+      {"would_fail_count", r.issue_count}};
 }
 
 boost::json::object rejection_json(const LineRejection& r) {
