@@ -13,6 +13,8 @@ namespace fz::server {
 
 // Events staged into one synced batch at most (more wait for the next batch). A request is never split.
 constexpr std::uint64_t kGroupEvents = 16384;
+// How long the writer waits, with nothing in flight, for the clients it has just answered to post again.
+constexpr std::chrono::microseconds kGatherWait{3000};
 
 class GroupWriter::State {
  public:
@@ -178,6 +180,7 @@ void GroupWriter::stage_group(Group& group) {
 }
 
 void GroupWriter::ack(Group& group) {
+  last_acked_jobs_ = group.jobs.size();
   acked_seq_.store(group.head_seq);
   stored_seq_.store(state_->engine->projection_head());
   for (auto& job : group.jobs) job->done(std::move(job->outcome));
@@ -288,6 +291,7 @@ void GroupWriter::flush_memtables_if_large() {
 void GroupWriter::run() {
   disable_rocksdb_perf_counters();
   std::optional<Group> inflight;
+  bool gather = false;  // a batch was just acknowledged with nothing else in flight
   for (;;) {
     std::vector<Item> taken;
     {
@@ -296,6 +300,15 @@ void GroupWriter::run() {
         cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
         if (queue_.empty()) break;  // stopping, everything done
       }
+      if (gather && last_acked_jobs_ > 1 && !stopping_) {
+        // The clients just answered are about to post again: give them a moment to, so that they share
+        // the next synced batch with those already waiting, instead of the first of them starting a
+        // batch of its own and the rest waiting a whole sync for the one after it.
+        const std::size_t want = queue_.size() + last_acked_jobs_;
+        const auto deadline = std::chrono::steady_clock::now() + kGatherWait;
+        cv_.wait_until(lock, deadline, [&] { return queue_.size() >= want || stopping_; });
+      }
+      gather = false;
       std::uint64_t events = 0;
       // Every queued request up to kGroupEvents, stopping before a publish or a sync (handled alone).
       while (!queue_.empty()) {
@@ -314,6 +327,7 @@ void GroupWriter::run() {
     if (taken.empty()) {
       // Nothing new arrived: acknowledge the batch in flight.
       (void)finish_inflight(inflight);
+      gather = true;
       continue;
     }
     if (taken.front().publish) {

@@ -5,7 +5,8 @@
 // the thread takes every queued request at once, stages their events in arrival order (the same rules
 // as `fenzhang append`: stage_record in tools/append_job.hpp) and writes them as one synced batch, while
 // the requests that arrive meanwhile wait for the next batch (one batch is written while the next is
-// staged). A request's callback runs only once its batch is durable, with that request's own counts and
+// staged; with nothing in flight, the writer waits up to 3 ms for the clients it has just answered, so
+// that they share the next batch). A request's callback runs only once its batch is durable, with that request's own counts and
 // rejections; a failed write fails every request not yet durable, and the writer then refuses more.
 //
 // Readers do not go through it, except to ask for read-your-writes: sync_reads() calls back once the
@@ -146,6 +147,7 @@ class GroupWriter {
   std::atomic<std::uint64_t> acked_seq_{0};
   std::atomic<std::uint64_t> stored_seq_{0};
   std::atomic<std::uint64_t> batches_{0};
+  std::size_t last_acked_jobs_ = 0;  // writer thread only: requests answered by the last ack
 };
 
 }  // namespace fz::server
