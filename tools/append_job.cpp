@@ -75,8 +75,50 @@ std::string too_long_reason(std::uint64_t line_bytes) {
   return fmt::format("line is {} bytes; an event line has at most {}", line_bytes, kMaxEventLineBytes);
 }
 
-void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q) {
+}  // namespace
+
+Status read_jsonl_records(std::istream& in, const std::function<void(InputRecord&&, std::size_t)>& fn,
+                          std::uint64_t* last_line) {
   std::string line;
+  LineReader reader(in, kMaxEventLineBytes);
+  std::uint64_t line_no = 0;
+  for (;;) {
+    std::uint64_t too_long_bytes = 0;
+    auto got = reader.next(&line, &too_long_bytes);
+    if (!got) {
+      *last_line = line_no;
+      return got.error();
+    }
+    if (*got == LineReader::Got::kEnd) break;
+    ++line_no;
+    if (*got == LineReader::Got::kBlank) continue;
+    if (*got == LineReader::Got::kTooLong) {
+      InputRecord refused;
+      refused.line = line_no;
+      refused.reason = too_long_reason(too_long_bytes);
+      fn(std::move(refused), 0);
+      continue;
+    }
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines carry no event
+    LineResult parsed = parse_event_line(line);
+    InputRecord record;
+    record.line = line_no;
+    record.id = std::move(parsed.id);
+    if (parsed.event) {
+      record.events.push_back(std::move(*parsed.event));
+      record.chain = std::move(parsed.chain);
+    } else {
+      record.reason = std::move(parsed.reason);
+    }
+    fn(std::move(record), line.size());
+  }
+  *last_line = line_no;
+  return Status::Ok();
+}
+
+namespace {
+
+void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q) {
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     Chunk chunk{i, {}, false, std::nullopt, 0};
     chunk.lines.reserve(kLinesPerChunk);
@@ -106,46 +148,23 @@ void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q) {
       q.push(std::move(chunk));
       continue;
     }
-    LineReader reader(*inputs[i].in, kMaxEventLineBytes);
-    for (;;) {
-      std::uint64_t too_long_bytes = 0;
-      auto got = reader.next(&line, &too_long_bytes);
-      if (!got) {
-        chunk.read_error = got.message();
-        chunk.last_line = line_no;
-        q.push(std::move(chunk));
-        q.finish();
-        return;
-      }
-      if (*got == LineReader::Got::kEnd) break;
-      ++line_no;
-      if (*got == LineReader::Got::kBlank) continue;
-      if (*got == LineReader::Got::kTooLong) {
-        InputRecord refused;
-        refused.line = line_no;
-        refused.reason = too_long_reason(too_long_bytes);
-        chunk.lines.push_back(std::move(refused));
-      } else {
-        if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines carry no event
-        chunk_bytes += line.size();
-        LineResult parsed = parse_event_line(line);
-        InputRecord record;
-        record.line = line_no;
-        record.id = std::move(parsed.id);
-        if (parsed.event) {
-          record.events.push_back(std::move(*parsed.event));
-          record.chain = std::move(parsed.chain);
-        } else {
-          record.reason = std::move(parsed.reason);
-        }
-        chunk.lines.push_back(std::move(record));
-      }
+    std::uint64_t last_line = 0;
+    const Status read = read_jsonl_records(*inputs[i].in, [&](InputRecord&& record, std::size_t line_bytes) {
+      chunk_bytes += line_bytes;
+      chunk.lines.push_back(std::move(record));
       if (chunk.lines.size() == kLinesPerChunk || chunk_bytes >= kBytesPerChunk) {
         q.push(std::move(chunk));
         chunk = Chunk{i, {}, false, std::nullopt, 0};
         chunk.lines.reserve(kLinesPerChunk);
         chunk_bytes = 0;
       }
+    }, &last_line);
+    if (!read.ok()) {
+      chunk.read_error = read.message();
+      chunk.last_line = last_line;
+      q.push(std::move(chunk));
+      q.finish();
+      return;
     }
     chunk.end_of_input = true;
     q.push(std::move(chunk));
@@ -163,11 +182,8 @@ Error read_failure(const std::string& file, const std::string& reason, std::uint
       what, durable_events, durable_events == 1 ? "" : "s"));
 }
 
-// Stages a record's events: kAppended when at least one was staged and none rejected, kDuplicate
-// when all were duplicates, kRejected (with *reason) when its events could not all be taken, kFailed.
-// A record of several events is first probed: a conflicting id rejects it before anything is staged.
-// A rejection by the engine after an earlier event of the record was staged keeps that event (it is a
-// fact in its own right, e.g. an order paid whose confirmation the ledger refuses) and says so.
+}  // namespace
+
 Disposition stage_record(Appender& appender, InputRecord& rec, std::unordered_set<std::string>& shared_seen,
                          std::string* reason, std::uint64_t* duplicates) {
   if (!rec.reason.empty() || rec.skipped) return Disposition::kRejected;
@@ -209,6 +225,8 @@ Disposition stage_record(Appender& appender, InputRecord& rec, std::unordered_se
   *duplicates += dup;
   return staged > 0 ? Disposition::kAppended : Disposition::kDuplicate;
 }
+
+namespace {
 
 // An exported rules.published record: what is staged is committed first (the publish writes on its
 // own and rebuilds the projection), then the hook publishes it, then a fresh Appender goes on with the

@@ -7,6 +7,7 @@
 #include <istream>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/result.hpp"
@@ -83,6 +84,21 @@ struct AppendOptions {
   // Publishes exported rules.published records (`fenzhang append` sets it); without it they are rejected.
   PublishExported publish_exported;
 };
+
+// Splits JSON Lines read from `in` into records as run_append does: one per line that is not blank, the
+// event parsed (with an exported rules.published line's chain) or the line refused with its reason (a
+// line over the 64 KiB limit is refused without holding it). fn gets each record and its line's length.
+// An error when `in` could not be read; *last_line is the number of the last line read.
+[[nodiscard]] Status read_jsonl_records(std::istream& in,
+                                        const std::function<void(InputRecord&&, std::size_t)>& fn,
+                                        std::uint64_t* last_line);
+
+// Stages a record's events through `appender` as run_append does: kAppended when at least one was
+// staged and none rejected, kDuplicate when all were duplicates (counted in *duplicates), kRejected
+// (with *reason) when its events could not all be taken, kFailed when the ledger could not be read.
+// `shared_seen`: the ids of shared definitions (InputRecord::shared) staged so far in this run.
+Disposition stage_record(Appender& appender, InputRecord& rec, std::unordered_set<std::string>& shared_seen,
+                         std::string* reason, std::uint64_t* duplicates);
 
 // Rejections are reported through on_reject as they happen. An error result means the ledger could
 // not be written (events acknowledged before it are durable and counted in nothing: see the log).

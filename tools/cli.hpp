@@ -50,6 +50,7 @@ void add_import(CLI::App& app, Globals& g, std::vector<Command>& out);
 void add_reconcile(CLI::App& app, Globals& g, std::vector<Command>& out);
 void add_export(CLI::App& app, Globals& g, std::vector<Command>& out);
 void add_payout(CLI::App& app, Globals& g, std::vector<Command>& out);
+void add_serve(CLI::App& app, Globals& g, std::vector<Command>& out);
 
 // What `import` adds to `append`'s report: notes known only after the inputs were read, and the count
 // of skipped rows (refund rows that are not 维权成功).

@@ -13,6 +13,7 @@
 #include "tools/cli.hpp"
 #include "tools/input_file.hpp"
 #include "tools/output.hpp"
+#include "tools/query_json.hpp"
 
 namespace fz::cli {
 namespace {
@@ -77,8 +78,7 @@ int append_inputs(const Globals& g, const std::vector<AppendInput>& inputs, cons
   };
   auto report = run_append(**ledger, engine->get(), inputs, with_publish, [&](const LineRejection& r) {
     if (json) {
-      rejections.push_back(
-          boost::json::object{{"file", r.file}, {"line", r.line}, {"id", r.id}, {"reason", r.reason}});
+      rejections.push_back(rejection_json(r));
     } else {
       // The reason may quote the line's text: escaped for the terminal (SPEC section 8).
       fmt::print("{}\n", escape_display(fmt::format("{}:{}: {}: {}", r.file, r.line, r.id, r.reason)));
@@ -99,14 +99,7 @@ int append_inputs(const Globals& g, const std::vector<AppendInput>& inputs, cons
                                     extras.skipped_what));
   }
   if (json) {
-    boost::json::array notes;
-    for (auto& n : all_notes) notes.push_back(boost::json::string(n));
-    boost::json::object o{{"appended", report->appended},
-                          {"duplicates", report->duplicates},
-                          {"rejected", report->rejected},
-                          {"rejections", std::move(rejections)},
-                          {"notes", std::move(notes)}};
-    if (extras.show_skipped) o["skipped"] = report->skipped;
+    const boost::json::object o = append_json(*report, std::move(rejections), all_notes, extras.show_skipped);
     std::cout << boost::json::serialize(o) << "\n";
   } else {
     for (auto& n : all_notes) fmt::print("{}\n", escape_display(n));

@@ -11,6 +11,7 @@
 #include "tools/arguments.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
+#include "tools/query_json.hpp"
 
 namespace fz::cli {
 namespace {
@@ -38,21 +39,9 @@ int run(const Globals& g, const BalanceArgs& a) {
   auto rows = engine::balances(**ledger, a.pattern, at, now_us);
   if (!rows) return fail(rows.message());
   switch (g.format()) {
-    case Format::kJson: {
-      boost::json::array accounts;
-      for (const auto& r : *rows) {
-        accounts.push_back(boost::json::object{{"account", r.account},
-                                               {"total", format_money(r.total_fen)},
-                                               {"available", format_money(r.available_fen)},
-                                               {"pending", format_money(r.pending_fen())}});
-      }
-      boost::json::object o{{"head", boost::json::object{{"seq", (*ledger)->head_seq()},
-                                                         {"hash", hash_hex((*ledger)->head_hash())}}},
-                            {"at", at ? boost::json::value(format_time(*at)) : boost::json::value(nullptr)},
-                            {"accounts", std::move(accounts)}};
-      std::cout << boost::json::serialize(o) << "\n";
+    case Format::kJson:
+      std::cout << boost::json::serialize(balance_json(**ledger, *rows, at)) << "\n";
       break;
-    }
     case Format::kTable:
     case Format::kCsv: {
       TextTable t({{"account", false}, {"total", true}, {"available", true}, {"pending", true}});

@@ -11,81 +11,13 @@
 #include "tools/arguments.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
-#include "tools/posting_json.hpp"
+#include "tools/query_json.hpp"
 
 namespace fz::cli {
 namespace {
 
-struct TargetRow {
-  std::string account;
-  Fen previous_fen = 0, new_fen = 0, delta_fen = 0;
-};
-
-// A target change per account, in a stable order: the previous allocation's accounts, then new ones.
-std::vector<TargetRow> target_rows(const engine::TargetChange& c) {
-  std::vector<TargetRow> rows;
-  for (const auto* a : {&c.previous, &c.next}) {
-    for (const auto& [account, _] : a->parts) {
-      if (std::any_of(rows.begin(), rows.end(), [&](const TargetRow& r) { return r.account == account; }))
-        continue;
-      const Fen before = c.previous.get(account), after = c.next.get(account);
-      // The engine refuses an event whose target delta does not fit (dsl/eval.cpp), so this cannot throw.
-      rows.push_back(TargetRow{account, before, after, sub_fen(after, before).value()});
-    }
-  }
-  return rows;
-}
-
-boost::json::array target_json(const engine::TargetChange& c) {
-  boost::json::array accounts;
-  for (const TargetRow& r : target_rows(c)) {
-    accounts.push_back(boost::json::object{{"account", r.account},
-                                           {"previous", format_money(r.previous_fen)},
-                                           {"new", format_money(r.new_fen)},
-                                           {"delta", format_money(r.delta_fen)}});
-  }
-  return accounts;
-}
-
 void print_json(const engine::Explanation& x) {
-  const OffsetSec tz = x.timezone;
-  boost::json::object o;
-  o["seq"] = x.seq;
-  o["hash"] = x.hash_hex;
-  o["event"] = boost::json::parse(event_to_json(x.event, tz));
-  o["terms_time"] = format_time(x.terms_time, tz);
-  o["terms_time_from"] = x.terms_reason;
-  if (x.version_seq) {
-    o["version"] = boost::json::object{{"ruleset", x.version_name},
-                                       {"version", x.version},
-                                       {"effective", format_time(x.version_effective, tz)},
-                                       {"published_seq", *x.version_seq},
-                                       {"why", x.version_reason}};
-  } else {
-    o["version"] = nullptr;
-    o["version_why"] = x.version_reason;
-  }
-  boost::json::array others;
-  for (const auto& s : x.other_versions) others.push_back(boost::json::string(s));
-  o["other_versions"] = std::move(others);
-  if (x.eligible) {
-    o["eligible"] = *x.eligible;
-    o["why_ineligible"] =
-        x.eligible.value() ? boost::json::value(nullptr) : boost::json::value(x.why_ineligible);
-  }
-  boost::json::array trace;
-  for (const auto& t : x.trace) trace.push_back(boost::json::object{{"depth", t.depth}, {"text", t.text}});
-  o["trace"] = std::move(trace);
-  boost::json::array targets;
-  for (const auto& c : x.targets) {
-    targets.push_back(boost::json::object{
-        {"key", c.key}, {"new_key", c.previous.parts.empty()}, {"accounts", target_json(c)}});
-  }
-  o["targets"] = std::move(targets);
-  boost::json::array postings;
-  for (const auto& p : x.postings) postings.push_back(posting_json(p, tz));
-  o["postings"] = std::move(postings);
-  std::cout << boost::json::serialize(o) << "\n";
+  std::cout << boost::json::serialize(explain_json(x)) << "\n";
 }
 
 // One line of the explanation on the terminal. Ids, meta values, reasons and rule text come from

@@ -8,7 +8,7 @@
 #include "tools/arguments.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
-#include "tools/posting_json.hpp"
+#include "tools/query_json.hpp"
 
 namespace fz::cli {
 namespace {
@@ -43,9 +43,7 @@ int run(const Globals& g, const JournalArgs& a) {
   const OffsetSec tz = display_offset(**ledger);
   if (g.format() == Format::kJson) {
     // JSON Lines: one posting per line (SPEC 8).
-    for (const engine::Posting& p : *rows) {
-      std::cout << boost::json::serialize(posting_json(p, tz)) << '\n';
-    }
+    std::cout << journal_jsonl(*rows, tz);
     return kExitOk;
   }
   TextTable t({{"seq", true},

@@ -12,6 +12,7 @@
 #include "tools/arguments.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
+#include "tools/query_json.hpp"
 
 namespace fz::cli {
 namespace {
@@ -29,32 +30,6 @@ struct PublishArgs {
   bool dry_run = false;
   bool force = false;
 };
-
-boost::json::object publish_json(const engine::PublishReport& r, const std::string& effective) {
-  boost::json::array issues, diffs;
-  for (const auto& i : r.issues) {
-    issues.push_back(boost::json::object{{"seq", i.seq}, {"event", i.event_id}, {"message", i.message}});
-  }
-  for (const auto& d : r.differences) {
-    diffs.push_back(boost::json::object{{"account", d.account},
-                                        {"total", format_money(d.total_fen)},
-                                        {"new_total", format_money(d.whatif_total_fen)},
-                                        {"available", format_money(d.available_fen)},
-                                        {"new_available", format_money(d.whatif_available_fen)}});
-  }
-  return boost::json::object{{"ruleset", r.name},
-                             {"version", r.version},
-                             {"effective", effective},
-                             {"seq", r.written || r.duplicate ? boost::json::value(r.seq) : boost::json::value()},
-                             {"sha256", r.sha256},
-                             {"duplicate", r.duplicate},
-                             {"written", r.written},
-                             {"refused", r.refused},
-                             {"reevaluated", r.reevaluated},
-                             {"differences", std::move(diffs)},
-                             {"would_fail", std::move(issues)},
-                             {"would_fail_count", r.issue_count}};
-}
 
 void print_recomputation(const engine::PublishReport& r) {
   for (const auto& d : r.differences) {
@@ -87,7 +62,7 @@ int publish(const Globals& g, const PublishArgs& args) {
   const int code = r->refused ? kExitRejected : kExitOk;
   const std::string effective = format_time(r->effective_us, r->timezone);
   if (g.format_name == "json") {
-    std::cout << boost::json::serialize(publish_json(*r, effective)) << "\n";
+    std::cout << boost::json::serialize(publish_json(*r)) << "\n";
     return code;
   }
   if (r->duplicate) {

@@ -14,6 +14,7 @@
 #include "tools/arguments.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
+#include "tools/query_json.hpp"
 
 namespace fz::cli {
 namespace {
@@ -57,28 +58,7 @@ int run(const Globals& g, const StatementArgs& a) {
   if (!a.html_path.empty()) return write_html(**ledger, *st, a.html_path);
   const OffsetSec tz = st->timezone;
   if (g.format() == Format::kJson) {
-    boost::json::array lines;
-    for (const auto& l : st->lines) {
-      lines.push_back(boost::json::object{{"seq", l.seq},
-                                          {"event", l.event_id},
-                                          {"at", format_time(l.event_at, tz)},
-                                          {"kind", l.kind},
-                                          {"ref", l.ref},
-                                          {"account", l.account},
-                                          {"amount", format_money(l.amount_fen)},
-                                          {"available_at", format_time(l.available_at, tz)}});
-    }
-    boost::json::object totals;
-    for (const auto& [k, v] : st->totals) totals[k] = format_money(v);
-    boost::json::object o{{"party", st->party},
-                          {"month", st->month},
-                          {"opening", format_money(st->opening_fen)},
-                          {"lines", std::move(lines)},
-                          {"totals", std::move(totals)},
-                          {"closing", format_money(st->closing_fen)},
-                          {"settlement_day", format_time(st->settlement_day, tz)},
-                          {"available_on_settlement_day", format_money(st->available_on_settlement_day_fen)}};
-    std::cout << boost::json::serialize(o) << "\n";
+    std::cout << boost::json::serialize(statement_json(*st)) << "\n";
     return kExitOk;
   }
   TextTable t({{"seq", true},

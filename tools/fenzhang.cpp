@@ -27,24 +27,6 @@ std::string Globals::db_dir() const {
   return "./fenzhang.db";
 }
 
-Result<TimeUs> parse_query_time(const std::string& text) {
-  int y = 0, m = 0, d = 0;
-  char tail = 0;
-  if (text.size() == 10 && std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3) {
-    TimeUs t = 0;
-    if (civil_to_us(y, m, d, 0, 0, 0, 0, kDefaultOffsetSec, &t)) return t;
-    return make_error(fmt::format("\"{}\" is not a valid date", text));
-  }
-  return parse_rfc3339(text);
-}
-
-OffsetSec display_offset(const Ledger& ledger) {
-  // The latest published version's timezone; until rules are published, the default +08:00.
-  auto versions = engine::load_versions(ledger, ledger.head_seq());
-  if (!versions || versions->empty()) return kDefaultOffsetSec;
-  return versions->all().back().rules.info().timezone;
-}
-
 int fail(const std::string& message) {
   std::cerr << "error: " << message << "\n";
   return kExitRejected;
@@ -100,6 +82,7 @@ int main(int argc, char** argv) {
   add_reconcile(app, g, commands);
   add_payout(app, g, commands);
   add_export(app, g, commands);
+  add_serve(app, g, commands);
   add_replay(app, g, commands);
   add_gen(app, g, commands);
 
