@@ -125,6 +125,34 @@ TEST_CASE("payout alipay on the sample at the settlement day pays s1 what the ru
   CHECK(l.events() == before);
 }
 
+TEST_CASE("payout alipay --format json prints one JSON object, the append's summary with the payout's") {
+  Ledger l;
+  sample(l);
+  const std::string out = l.dir / "batch.csv";
+  for (const char* run : {"first", "rerun"}) {
+    CAPTURE(run);
+    const RunResult r = l(std::string("--format json ") + kPayout + " --out " + out);
+    INFO(r.out);
+    REQUIRE(r.exit_code == 0);
+    REQUIRE(!r.out.empty());
+    CHECK(r.out.find('\n') == r.out.size() - 1);  // one line: one document, not two
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(r.out, ec);
+    REQUIRE_FALSE(ec);
+    const boost::json::object& o = v.as_object();
+    const bool first = std::string_view(run) == "first";
+    CHECK(o.at("appended").as_int64() == (first ? 1 : 0));
+    CHECK(o.at("duplicates").as_int64() == (first ? 0 : 1));
+    CHECK(o.at("rejected").as_int64() == 0);
+    const boost::json::object& p = o.at("payout").as_object();
+    CHECK(p.at("parties").as_int64() == 1);
+    CHECK(p.at("withdrawn").as_string() == "7.84");
+    CHECK(p.at("paid").as_string() == "6.86");
+    CHECK(p.at("fees").as_string() == "0.98");
+    CHECK(p.at("files").as_array().size() == 1);
+  }
+}
+
 TEST_CASE("payout alipay --dry-run prints the withdrawals and writes nothing") {
   Ledger l;
   sample(l);

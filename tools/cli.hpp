@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 
 #include <iostream>
 
@@ -58,6 +59,9 @@ struct AppendExtras {
   std::function<std::vector<std::string>()> notes;
   bool show_skipped = false;
   std::string skipped_what;
+  // With --format json: the summary object goes here instead of to standard output, for a command
+  // that prints it as part of its own (payout). Left empty when the append failed before a summary.
+  boost::json::object* json_summary = nullptr;
 };
 // The body of `fenzhang append` (SPEC section 8) for inputs already opened: opens the ledger for
 // writing, appends, prints each rejection as FILE:LINE: ID: reason and the summary; the exit code.

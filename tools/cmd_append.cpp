@@ -99,8 +99,12 @@ int append_inputs(const Globals& g, const std::vector<AppendInput>& inputs, cons
                                     extras.skipped_what));
   }
   if (json) {
-    const boost::json::object o = append_json(*report, std::move(rejections), all_notes, extras.show_skipped);
-    std::cout << boost::json::serialize(o) << "\n";
+    boost::json::object o = append_json(*report, std::move(rejections), all_notes, extras.show_skipped);
+    if (extras.json_summary != nullptr) {
+      *extras.json_summary = std::move(o);
+    } else {
+      std::cout << boost::json::serialize(o) << "\n";
+    }
   } else {
     for (auto& n : all_notes) fmt::print("{}\n", escape_display(n));
     fmt::print("appended {}, duplicates {}, rejected {}\n", report->appended, report->duplicates,

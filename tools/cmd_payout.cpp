@@ -267,8 +267,9 @@ Result<std::vector<std::string>> write_batch_files(const std::string& out,
   return names;
 }
 
+// With --format json, one object: the append's summary with the payout's under "payout".
 void print_summary(const Globals& g, const Query& q, const PayoutPlan& plan, const Totals& t,
-                   const std::vector<std::string>& files) {
+                   const std::vector<std::string>& files, boost::json::object append_summary) {
   const Fen fees = t.withdrawn_fen - t.paid_fen;
   if (g.format_name == "json") {  // as append's own summary: text unless --format json is given
     boost::json::array skipped, names;
@@ -281,7 +282,8 @@ void print_summary(const Globals& g, const Query& q, const PayoutPlan& plan, con
                           {"fees", format_money(fees)},
                           {"skipped", std::move(skipped)},
                           {"files", std::move(names)}};
-    std::cout << boost::json::serialize(boost::json::object{{"payout", std::move(o)}}) << "\n";
+    append_summary["payout"] = std::move(o);
+    std::cout << boost::json::serialize(append_summary) << "\n";
     return;
   }
   fmt::print("payout {} {} at {}: {} part{}, withdrawn {}, paid {}, fees {}\n", q.kind, q.source,
@@ -295,17 +297,22 @@ void print_summary(const Globals& g, const Query& q, const PayoutPlan& plan, con
 
 // After the append: the batch files from what the ledger now holds, and the summary.
 int write_and_report(const Globals& g, const Query& q, const PayoutPlan& plan, const std::string& out,
-                     int append_exit) {
+                     int append_exit, boost::json::object append_summary) {
+  // A failure after the append still reports what was appended: the withdrawals are in the ledger.
+  auto failed = [&](const std::string& message) {
+    if (g.format_name == "json") std::cout << boost::json::serialize(append_summary) << "\n";
+    return fail(message);
+  };
   auto ledger = engine::open_for_queries(g.db_dir());
-  if (!ledger) return fail(ledger.message());
+  if (!ledger) return failed(ledger.message());
   Totals totals;
   auto rows = paid_rows(**ledger, q, plan, &totals);
-  if (!rows) return fail(rows.message());
+  if (!rows) return failed(rows.message());
   auto files = exports::alipay_batch_files(*rows);
-  if (!files) return fail(files.message());
+  if (!files) return failed(files.message());
   auto names = write_batch_files(out, *files);
-  if (!names) return fail(names.message());
-  print_summary(g, q, plan, totals, *names);
+  if (!names) return failed(names.message());
+  print_summary(g, q, plan, totals, *names, std::move(append_summary));
   return append_exit;
 }
 
@@ -347,9 +354,16 @@ int run(const Globals& g, const PayoutArgs& a) {
     return kExitOk;
   }
   PlanRecords records(plan->records);
-  const int exit_code = append_inputs(g, {AppendInput{"payout", nullptr, &records}}, AppendOptions{}, {});
-  if (exit_code != kExitOk && exit_code != kExitRejected) return exit_code;
-  return write_and_report(g, *q, *plan, a.out, exit_code);
+  boost::json::object append_summary;
+  AppendExtras extras;
+  extras.json_summary = &append_summary;
+  const int exit_code = append_inputs(g, {AppendInput{"payout", nullptr, &records}}, AppendOptions{}, extras);
+  if (exit_code != kExitOk && exit_code != kExitRejected) {
+    if (g.format_name == "json" && !append_summary.empty())
+      std::cout << boost::json::serialize(append_summary) << "\n";
+    return exit_code;
+  }
+  return write_and_report(g, *q, *plan, a.out, exit_code, std::move(append_summary));
 }
 
 }  // namespace
