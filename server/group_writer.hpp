@@ -6,8 +6,9 @@
 // as `fenzhang append`: stage_record in tools/append_job.hpp) and writes them as one synced batch, while
 // the requests that arrive meanwhile wait for the next batch (one batch is written while the next is
 // staged; with nothing in flight, the writer waits up to 3 ms for the clients it has just answered, so
-// that they share the next batch). A request's callback runs only once its batch is durable, with that request's own counts and
-// rejections; a failed write fails every request not yet durable, and the writer then refuses more.
+// that they share the next batch). A request's callback runs only once its batch is durable, with that
+// request's own counts and rejections; a failed write fails every request not yet durable, and the writer
+// then refuses more.
 //
 // Readers do not go through it, except to ask for read-your-writes: sync_reads() calls back once the
 // stored projection (what engine::open_for_queries answers from) covers every batch acknowledged before

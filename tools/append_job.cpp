@@ -149,16 +149,19 @@ void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q) {
       continue;
     }
     std::uint64_t last_line = 0;
-    const Status read = read_jsonl_records(*inputs[i].in, [&](InputRecord&& record, std::size_t line_bytes) {
-      chunk_bytes += line_bytes;
-      chunk.lines.push_back(std::move(record));
-      if (chunk.lines.size() == kLinesPerChunk || chunk_bytes >= kBytesPerChunk) {
-        q.push(std::move(chunk));
-        chunk = Chunk{i, {}, false, std::nullopt, 0};
-        chunk.lines.reserve(kLinesPerChunk);
-        chunk_bytes = 0;
-      }
-    }, &last_line);
+    const Status read = read_jsonl_records(
+        *inputs[i].in,
+        [&](InputRecord&& record, std::size_t line_bytes) {
+          chunk_bytes += line_bytes;
+          chunk.lines.push_back(std::move(record));
+          if (chunk.lines.size() == kLinesPerChunk || chunk_bytes >= kBytesPerChunk) {
+            q.push(std::move(chunk));
+            chunk = Chunk{i, {}, false, std::nullopt, 0};
+            chunk.lines.reserve(kLinesPerChunk);
+            chunk_bytes = 0;
+          }
+        },
+        &last_line);
     if (!read.ok()) {
       chunk.read_error = read.message();
       chunk.last_line = last_line;

@@ -4,9 +4,9 @@
 
 #include <chrono>
 
-#include "engine/reader.hpp"
 #include "core/money.hpp"
 #include "engine/queries.hpp"
+#include "engine/reader.hpp"
 #include "store/codec.hpp"
 #include "tools/arguments.hpp"
 #include "tools/cli.hpp"

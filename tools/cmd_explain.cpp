@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "engine/reader.hpp"
 #include "core/money.hpp"
 #include "engine/explain.hpp"
+#include "engine/reader.hpp"
 #include "model/event_json.hpp"
 #include "tools/arguments.hpp"
 #include "tools/cli.hpp"
@@ -37,7 +37,7 @@ void print_text(const engine::Explanation& x) {
   say("terms time {} ({})\n", format_time(x.terms_time, tz), x.terms_reason);
   if (x.version_seq) {
     say("ruleset {} v{} (effective {}, published at seq {}): {}\n", x.version_name, x.version,
-               format_time(x.version_effective, tz), *x.version_seq, x.version_reason);
+        format_time(x.version_effective, tz), *x.version_seq, x.version_reason);
   } else {
     say("ruleset: {}\n", x.version_reason);
   }
@@ -54,8 +54,8 @@ void print_text(const engine::Explanation& x) {
   for (const auto& c : x.targets) {
     say("target {}{}:\n", c.key, c.previous.parts.empty() ? " (new)" : "");
     for (const TargetRow& r : target_rows(c)) {
-      say("  {:<28} previous {:>12}  new {:>12}  delta {:>12}\n", r.account,
-                 format_money(r.previous_fen), format_money(r.new_fen), format_money(r.delta_fen));
+      say("  {:<28} previous {:>12}  new {:>12}  delta {:>12}\n", r.account, format_money(r.previous_fen),
+          format_money(r.new_fen), format_money(r.delta_fen));
     }
   }
   if (x.postings.empty()) {
@@ -65,8 +65,8 @@ void print_text(const engine::Explanation& x) {
   say("postings:\n");
   for (const auto& p : x.postings) {
     say("  {:<28} {:>14}  available {}  rule {}{}{}\n", p.account, format_money(p.amount_fen),
-               format_time(p.available_at, tz), p.rule, p.line ? fmt::format(" line {}", p.line) : "",
-               p.key.empty() ? "" : " key " + p.key);
+        format_time(p.available_at, tz), p.rule, p.line ? fmt::format(" line {}", p.line) : "",
+        p.key.empty() ? "" : " key " + p.key);
   }
 }
 

@@ -33,12 +33,13 @@ struct PublishArgs {
 
 void print_recomputation(const engine::PublishReport& r) {
   for (const auto& d : r.differences) {
-    fmt::print("  {}  total {} -> {}  available {} -> {}\n", escape_display(d.account), format_money(d.total_fen),
-               format_money(d.whatif_total_fen), format_money(d.available_fen),
+    fmt::print("  {}  total {} -> {}  available {} -> {}\n", escape_display(d.account),
+               format_money(d.total_fen), format_money(d.whatif_total_fen), format_money(d.available_fen),
                format_money(d.whatif_available_fen));
   }
   for (const auto& i : r.issues)
-    fmt::print("{}\n", escape_display(fmt::format("would now fail: seq {} ({}): {}", i.seq, i.event_id, i.message)));
+    fmt::print("{}\n",
+               escape_display(fmt::format("would now fail: seq {} ({}): {}", i.seq, i.event_id, i.message)));
   if (r.issue_count > r.issues.size()) fmt::print("... and {} more\n", r.issue_count - r.issues.size());
 }
 
@@ -71,8 +72,8 @@ int publish(const Globals& g, const PublishArgs& args) {
     return kExitOk;
   }
   if (!r->written) {
-    fmt::print("{} {} v{} (effective {}), sha256 {}\n", r->refused ? "refused:" : "dry run: would publish", r->name,
-               r->version, effective, r->sha256);
+    fmt::print("{} {} v{} (effective {}), sha256 {}\n", r->refused ? "refused:" : "dry run: would publish",
+               r->name, r->version, effective, r->sha256);
     fmt::print("the recomputation changes {} account{}\n", r->differences.size(),
                r->differences.size() == 1 ? "" : "s");
     print_recomputation(*r);
@@ -104,7 +105,8 @@ void add_rules(CLI::App& app, Globals& g, std::vector<Command>& out) {
   CLI::App* pub =
       rules->add_subcommand("publish", "check a rules file, then append it to the ledger as a version");
   pub->add_option("file", args->file, "rules file")->required()->check(non_empty_arg());
-  pub->add_flag("--dry-run", args->dry_run, "show the recomputation (differences, what would fail); write nothing");
+  pub->add_flag("--dry-run", args->dry_run,
+                "show the recomputation (differences, what would fail); write nothing");
   pub->add_flag("--force", args->force,
                 "publish even when events governed by the version would fail in the recomputation");
   out.push_back({pub, [&g, args] { return publish(g, *args); }});

@@ -43,8 +43,9 @@ int run_verify(const Globals& g, const std::string& expect_head, bool expect_giv
   if (const auto* p = o.if_contains("projection_seq")) {
     // A checkpoint behind the log (SPEC 7): verified against a replay of the events it covers.
     const auto seq = p->to_number<std::uint64_t>();
-    fmt::print("the projection is a checkpoint of events 1..{}; the next writer replays events {}..{} onto it\n",
-               seq, seq + 1, events);
+    fmt::print(
+        "the projection is a checkpoint of events 1..{}; the next writer replays events {}..{} onto it\n",
+        seq, seq + 1, events);
   }
   return kExitOk;
 }
