@@ -209,7 +209,8 @@ Status Engine::apply(const Event& e, std::uint64_t seq) {
   if (st.ok()) {
     if (std::string io = state_.take_io_error(); !io.empty()) st = make_io_error(io);
   }
-  std::vector<Posting> postings;
+  std::vector<Posting>& postings = postings_;
+  postings.clear();
   if (st.ok()) st = post(e, seq, &postings);
   if (st.ok()) st = check_overflow(postings);
   if (!st.ok()) {
@@ -223,7 +224,8 @@ Status Engine::apply(const Event& e, std::uint64_t seq) {
   state_.accept_event();
   targets_.accept_event();
   last_posting_count_ = postings.size();
-  if (!postings.empty() && mode_ != Mode::kEvaluate) batch_postings_.emplace_back(seq, std::move(postings));
+  if (!postings.empty() && mode_ != Mode::kEvaluate)
+    batch_postings_.emplace_back(seq, encode_postings(postings));
   batch_head_ = seq;
   return Status::Ok();
 }
@@ -248,8 +250,7 @@ Status Engine::flush(rocksdb::WriteBatch& batch) {
     batch.Put(ledger_.cf(Cf::kMeta), std::string(pformat::kVersionPrefix) + format::seq_key(seq), "");
   }
   auto* postings_cf = ledger_.cf(Cf::kPostings);
-  for (const auto& [seq, ps] : batch_postings_)
-    batch.Put(postings_cf, format::seq_key(seq), encode_postings(ps));
+  for (const auto& [seq, encoded] : batch_postings_) batch.Put(postings_cf, format::seq_key(seq), encoded);
   batch.Put(ledger_.cf(Cf::kMeta), std::string(pformat::kProjectionHead), format::seq_key(batch_head_));
   batch_postings_.clear();
   batch_versions_.clear();

@@ -117,7 +117,10 @@ class Engine final : public Projector {
   std::vector<ReplayIssue> issues_;
   std::uint64_t issue_count_ = 0;
   TimeUs last_terms_time_ = 0;
-  std::vector<std::pair<std::uint64_t, std::vector<Posting>>> batch_postings_;
+  // The postings of the events since the last checkpoint, encoded (encode_postings) as they are
+  // accepted: one string an event rather than four per posting, until the checkpoint writes them.
+  std::vector<std::pair<std::uint64_t, std::string>> batch_postings_;
+  std::vector<Posting> postings_;  // the event being applied; reused so that its capacity stays
   std::size_t last_posting_count_ = 0;
   std::uint64_t batch_head_ = 0;      // last event applied, pending or committed
   std::uint64_t inflight_head_ = 0;   // last event of the batch being written

@@ -273,7 +273,7 @@ void EventFacts::schedule_after(std::string_view account, TimeUs after_us,
 }
 
 dsl::Allocation EventFacts::previous_allocation(std::string_view key) const {
-  const Allocation* a = targets_.find(std::string(key));
+  const Allocation* a = targets_.find(key);
   return a != nullptr ? a->parts : dsl::Allocation{};
 }
 

@@ -15,6 +15,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
+#include <boost/container_hash/hash.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <algorithm>
@@ -22,12 +23,19 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "core/result.hpp"
 
 namespace fz::engine {
+
+// Hashes std::string and std::string_view alike, so that a lookup by a view builds no string.
+struct StringKeyHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return boost::hash<std::string_view>()(s); }
+};
 
 template <class T>
 class Table {
@@ -42,14 +50,14 @@ class Table {
   }
 
   // The entity's current value, or nullptr. The pointer is valid until the next call on this table.
-  const T* find(const std::string& id) {
+  const T* find(std::string_view id) {
     ++counters_.finds;
     if (auto it = map_.find(id); it != map_.end()) return it->second.value ? &*it->second.value : nullptr;
     ++counters_.loads;
     std::optional<T> loaded = load(id);
     if (loaded) ++counters_.loads_found;
     if (clean_count() >= cache_limit_) evict_clean();
-    auto [it, _] = map_.emplace(id, Slot{std::move(loaded), false, false});
+    auto [it, _] = map_.emplace(std::string(id), Slot{std::move(loaded), false, false});
     return it->second.value ? &*it->second.value : nullptr;
   }
 
@@ -173,10 +181,14 @@ class Table {
                                [](const auto& kv) { return !kv.second.pending && !kv.second.inflight; });
   }
 
-  std::optional<T> load(const std::string& id) const {
+  std::optional<T> load(std::string_view id) const {
     if (db_ == nullptr) return std::nullopt;
+    std::string key;
+    key.reserve(1 + id.size());
+    key.push_back(prefix_);
+    key.append(id);
     std::string raw;
-    const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_, prefix_ + id, &raw);
+    const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_, key, &raw);
     if (s.IsNotFound()) return std::nullopt;
     if (!s.ok()) {
       // Never treat an unreadable entity as absent: the engine refuses the event and reports this.
@@ -185,7 +197,8 @@ class Table {
     }
     T v;
     if (!decode(raw, &v)) {
-      if (io_error_.empty()) io_error_ = "projection record " + id + " is malformed; run 'fenzhang verify'";
+      if (io_error_.empty())
+        io_error_ = "projection record " + std::string(id) + " is malformed; run 'fenzhang verify'";
       return std::nullopt;
     }
     return v;
@@ -197,7 +210,7 @@ class Table {
   rocksdb::ColumnFamilyHandle* cf_ = nullptr;
   mutable std::string io_error_;
   Counters counters_;
-  boost::unordered_flat_map<std::string, Slot> map_;
+  boost::unordered_flat_map<std::string, Slot, StringKeyHash, std::equal_to<>> map_;
   std::vector<std::string> pending_;   // ids changed by the current batch, each once
   std::vector<std::string> inflight_;  // ids written by the batch in flight
   // The event being applied: (id, its slot before the event's first change, nullopt if it had none).

@@ -76,16 +76,11 @@ Disposition Appender::stage_encoded(const Event& event, std::string record, std:
       return Disposition::kRejected;
     }
   }
-  const format::Hash hash = chain_hash(head_hash_, record);
-  std::string value = record;
-  value.append(reinterpret_cast<const char*>(hash.data()), hash.size());
-  const std::string key = format::seq_key(next);
-  batch_.Put(ledger_.cf(Cf::kEvents), key, value);
-  id_puts_.emplace_back(event.id, key);
+  // The hash chain and the batch's keys are built on the writer thread (start_commit): only the
+  // decision and the engine's work stay on the caller's.
   staged_ids_.emplace(event.id, staged_.size());
   staged_.push_back(Staged{event.id, std::move(record)});
   head_seq_ = next;
-  head_hash_ = hash;
   return Disposition::kAppended;
 }
 
@@ -102,11 +97,6 @@ Status Appender::commit() {
 Status Appender::start_commit() {
   FZ_TRY(wait());
   if (staged_.empty()) return Status::Ok();
-  // The id index in key order: RocksDB's memtable inserts ascending keys much faster than ids in
-  // arrival order.
-  std::sort(id_puts_.begin(), id_puts_.end());
-  for (const auto& [id, key] : id_puts_) batch_.Put(ledger_.cf(Cf::kIds), id, key);
-  id_puts_.clear();
   if (projector_ != nullptr) {
     if (Status s = projector_->flush(batch_); !s.ok()) {
       discard_all();
@@ -121,12 +111,36 @@ Status Appender::start_commit() {
   std::swap(inflight_.staged, staged_);
   std::swap(inflight_.staged_ids, staged_ids_);
   inflight_.head_seq = head_seq_;
-  inflight_.head_hash = head_hash_;
+  inflight_.head_hash = head_hash_;  // the chain's head before this batch; the writer moves it on
   inflight_.done = std::async(std::launch::async, [this] {
     disable_rocksdb_perf_counters();
+    add_events(inflight_);
     return ledger_.commit(inflight_.batch, inflight_.head_seq, inflight_.head_hash);
   });
   return Status::Ok();
+}
+
+void Appender::add_events(Inflight& inflight) {
+  // Runs on the writer thread: chains each record onto the hash chain and puts it, with the id index in
+  // key order (RocksDB's memtable inserts ascending keys much faster than ids in arrival order).
+  std::uint64_t seq = inflight.head_seq - inflight.staged.size();
+  auto* events_cf = ledger_.cf(Cf::kEvents);
+  std::vector<std::pair<std::string_view, std::string>> ids;
+  ids.reserve(inflight.staged.size());
+  for (const Staged& s : inflight.staged) {
+    inflight.head_hash = chain_hash(inflight.head_hash, s.record);
+    std::string key = format::seq_key(++seq);
+    const rocksdb::Slice key_part(key);
+    const rocksdb::Slice value_parts[2] = {
+        rocksdb::Slice(s.record),
+        rocksdb::Slice(reinterpret_cast<const char*>(inflight.head_hash.data()), inflight.head_hash.size())};
+    inflight.batch.Put(events_cf, rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value_parts, 2));
+    ids.emplace_back(s.id, std::move(key));
+  }
+  assert(seq == inflight.head_seq);
+  std::sort(ids.begin(), ids.end());
+  auto* ids_cf = ledger_.cf(Cf::kIds);
+  for (const auto& [id, key] : ids) inflight.batch.Put(ids_cf, rocksdb::Slice(id.data(), id.size()), key);
 }
 
 Status Appender::wait() {
@@ -137,6 +151,7 @@ Status Appender::wait() {
     return s;
   }
   durable_events_ += inflight_.staged.size();
+  head_hash_ = inflight_.head_hash;
   if (projector_ != nullptr) projector_->committed();
   inflight_.batch.Clear();
   inflight_.staged.clear();
@@ -171,7 +186,6 @@ void Appender::discard_all() {
   batch_.Clear();
   staged_.clear();
   staged_ids_.clear();
-  id_puts_.clear();
   inflight_.batch.Clear();
   inflight_.staged.clear();
   inflight_.staged_ids.clear();

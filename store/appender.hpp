@@ -4,7 +4,7 @@
 // stage() decides each event's fate in append order: a `duplicate` when the same id already holds the
 // same canonical bytes (in the log, in the batch being written or earlier in this batch), a rejection
 // for a `conflict` (same id, other bytes) or when the Projector refuses it, else it is given the next
-// sequence number and chained onto the hash chain. commit() writes the staged events and
+// sequence number (the writer thread chains it onto the hash chain). commit() writes the staged events and
 // Projector::flush()'s changes as one synced batch and returns when it is durable.
 //
 // Pipelining: start_commit() hands the staged batch to a writer thread and returns at once, so the
@@ -18,11 +18,12 @@
 #pragma once
 
 #include <rocksdb/write_batch.h>
+#include <boost/container_hash/hash.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include <future>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "core/result.hpp"
@@ -93,6 +94,12 @@ class Appender {
   std::uint64_t durable_events() const { return durable_events_; }
 
  private:
+  // id -> index into the staged events; looked up by view, so a probe builds no string.
+  struct IdHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return boost::hash<std::string_view>()(s); }
+  };
+  using IdIndex = boost::unordered_flat_map<std::string, std::size_t, IdHash, std::equal_to<>>;
   struct Staged {
     std::string id;
     std::string record;
@@ -100,20 +107,21 @@ class Appender {
   struct Inflight {
     rocksdb::WriteBatch batch;
     std::vector<Staged> staged;
-    std::unordered_map<std::string, std::size_t> staged_ids;
+    IdIndex staged_ids;
     std::uint64_t head_seq = 0;
-    format::Hash head_hash{};
+    format::Hash head_hash{};  // before the write: the chain's head before the batch; after: with it
     std::future<Status> done;  // valid while the batch is being written
   };
 
   void discard_all();
+  void add_events(Inflight& inflight);
 
   Ledger& ledger_;
   Projector* projector_;
   std::vector<Staged> staged_;
-  std::unordered_map<std::string, std::size_t> staged_ids_;
-  std::vector<std::pair<std::string, std::string>> id_puts_;  // (id, seq key), written sorted at commit
+  IdIndex staged_ids_;
   std::uint64_t head_seq_;
+  // The hash chain's head after the last batch written (staged events are chained on the writer thread).
   format::Hash head_hash_;
   rocksdb::WriteBatch batch_;
   Inflight inflight_;

@@ -75,6 +75,13 @@ std::string too_long_reason(std::uint64_t line_bytes) {
   return fmt::format("line is {} bytes; an event line has at most {}", line_bytes, kMaxEventLineBytes);
 }
 
+// Encodes on the parsing thread, so the staging thread (the busier one) does not.
+void encode_records(InputRecord& record) {
+  if (!record.reason.empty() || record.chain || record.skipped) return;
+  record.encoded.reserve(record.events.size());
+  for (const Event& e : record.events) record.encoded.push_back(encode_event(e));
+}
+
 }  // namespace
 
 Status read_jsonl_records(std::istream& in, const std::function<void(InputRecord&&, std::size_t)>& fn,
@@ -110,6 +117,7 @@ Status read_jsonl_records(std::istream& in, const std::function<void(InputRecord
     } else {
       record.reason = std::move(parsed.reason);
     }
+    encode_records(record);
     fn(std::move(record), line.size());
   }
   *last_line = line_no;
@@ -137,6 +145,7 @@ void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q) {
         }
         if (!*got) break;
         line_no = record.line;
+        encode_records(record);
         chunk.lines.push_back(std::move(record));
         if (chunk.lines.size() == kLinesPerChunk) {
           q.push(std::move(chunk));
@@ -198,7 +207,9 @@ Disposition stage_record(Appender& appender, InputRecord& rec, std::unordered_se
   }
   std::vector<std::string> records;
   records.reserve(take.size());
-  for (std::size_t k : take) records.push_back(encode_event(rec.events[k]));
+  const bool encoded = rec.encoded.size() == rec.events.size();
+  for (std::size_t k : take)
+    records.push_back(encoded ? std::move(rec.encoded[k]) : encode_event(rec.events[k]));
   if (take.size() > 1) {
     for (std::size_t j = 0; j < take.size(); ++j) {
       const Disposition d = appender.probe(rec.events[take[j]], records[j], reason);

@@ -28,6 +28,9 @@ struct InputRecord {
   std::string reason;         // non-empty: rejected, `events` is empty
   bool skipped = false;       // neither appended nor rejected (counted in AppendReport::skipped)
   std::vector<Event> events;  // in append order
+  // The canonical records of `events` (encode_event), one each, when the parsing thread made them;
+  // empty: they are made when staged.
+  std::vector<std::string> encoded;
   // The first `shared` events are definitions several records repeat (an import's implicit plan):
   // each is staged at most once per run, and its later repetitions are not counted at all.
   std::size_t shared = 0;
