@@ -70,6 +70,7 @@ class Engine final : public Projector {
   void committed() override;
   void discard() override;
   bool request_checkpoint() override;
+  bool write_back() const override { return checkpoint_interval_ > 0; }
 
   // Write-back (SPEC 7, checkpoints). With an interval of N > 0 events, flush() writes the projection
   // only when N events were accepted since the last checkpoint, when a checkpoint was requested, or when

@@ -285,6 +285,7 @@ class NoFinalCheckpoint final : public Projector {
   Status flush(rocksdb::WriteBatch& batch) override { return e_.flush(batch); }
   void committed() override { e_.committed(); }
   void discard() override { e_.discard(); }
+  bool write_back() const override { return e_.write_back(); }
 
  private:
   engine::Engine& e_;

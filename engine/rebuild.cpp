@@ -108,7 +108,7 @@ Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, 
     batch.Clear();
     inflight = std::async(std::launch::async, [&target, &writing] {
       disable_rocksdb_perf_counters();
-      return target.write(writing);
+      return target.write_projection(writing);
     });
     pending = 0;
     if (progress) progress(report.events);

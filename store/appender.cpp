@@ -98,7 +98,7 @@ Status Appender::start_commit() {
   FZ_TRY(wait());
   if (staged_.empty()) return Status::Ok();
   if (projector_ != nullptr) {
-    if (Status s = projector_->flush(batch_); !s.ok()) {
+    if (Status s = projector_->flush(projector_->write_back() ? checkpoint_ : batch_); !s.ok()) {
       discard_all();
       return s;
     }
@@ -106,16 +106,21 @@ Status Appender::start_commit() {
   // The staged batch is now in flight: later events may still name its ids (duplicates, conflicts).
   inflight_.batch.Clear();
   std::swap(inflight_.batch, batch_);
+  inflight_.checkpoint.Clear();
+  std::swap(inflight_.checkpoint, checkpoint_);
+  inflight_.events_durable = false;
   inflight_.staged.clear();
   inflight_.staged_ids.clear();
   std::swap(inflight_.staged, staged_);
   std::swap(inflight_.staged_ids, staged_ids_);
   inflight_.head_seq = head_seq_;
   inflight_.head_hash = head_hash_;  // the chain's head before this batch; the writer moves it on
-  inflight_.done = std::async(std::launch::async, [this] {
+  inflight_.done = std::async(std::launch::async, [this]() -> Status {
     disable_rocksdb_perf_counters();
     add_events(inflight_);
-    return ledger_.commit(inflight_.batch, inflight_.head_seq, inflight_.head_hash);
+    FZ_TRY(ledger_.commit(inflight_.batch, inflight_.head_seq, inflight_.head_hash));
+    inflight_.events_durable = true;
+    return ledger_.write_projection(inflight_.checkpoint);
   });
   return Status::Ok();
 }
@@ -146,6 +151,15 @@ void Appender::add_events(Inflight& inflight) {
 Status Appender::wait() {
   if (!inflight_.done.valid()) return Status::Ok();
   Status s = inflight_.done.get();
+  if (!s.ok() && inflight_.events_durable) {
+    // The events are in the log; only the checkpoint after them failed. The stored projection stays at
+    // the previous checkpoint, which the next writer brings up to date by replaying the log after it.
+    durable_events_ += inflight_.staged.size();
+    s = Error{fmt::format("{} (the events before it are durable; the next append or 'fenzhang replay' "
+                          "brings the projection up to date)",
+                          s.message()),
+              s.error().kind};
+  }
   if (!s.ok()) {
     discard_all();
     return s;
@@ -165,7 +179,7 @@ Status Appender::checkpoint() {
   if (projector_ == nullptr || !staged_.empty() || !projector_->request_checkpoint()) return Status::Ok();
   rocksdb::WriteBatch batch;
   Status s = projector_->flush(batch);
-  if (s.ok()) s = ledger_.write(batch);
+  if (s.ok()) s = ledger_.write_projection(batch);
   if (!s.ok()) {
     discard_all();
     return s;
@@ -184,9 +198,12 @@ void Appender::discard_all() {
   if (inflight_.done.valid()) (void)inflight_.done.get();
   if (projector_ != nullptr) projector_->discard();
   batch_.Clear();
+  checkpoint_.Clear();
   staged_.clear();
   staged_ids_.clear();
   inflight_.batch.Clear();
+  inflight_.checkpoint.Clear();
+  inflight_.events_durable = false;
   inflight_.staged.clear();
   inflight_.staged_ids.clear();
   head_seq_ = ledger_.head_seq();

@@ -51,6 +51,9 @@ class Projector {
   // batches. This asks that the next flush() write everything not yet written, with the head it covers;
   // false when there is nothing to write (then flush() need not be called).
   virtual bool request_checkpoint() { return false; }
+  // True for a write-back projector: what flush() writes is a checkpoint of its own, written after the
+  // batch's events are durable (Ledger::write_projection), not in the events' batch.
+  virtual bool write_back() const { return false; }
 };
 
 // kFailed: the ledger could not be read (an I/O error, corruption): not the event's fault. Nothing more
@@ -106,6 +109,8 @@ class Appender {
   };
   struct Inflight {
     rocksdb::WriteBatch batch;
+    rocksdb::WriteBatch checkpoint;  // a write-back projector's checkpoint, written after the batch
+    bool events_durable = false;     // the batch is written (its checkpoint may still have failed)
     std::vector<Staged> staged;
     IdIndex staged_ids;
     std::uint64_t head_seq = 0;
@@ -124,6 +129,7 @@ class Appender {
   // The hash chain's head after the last batch written (staged events are chained on the writer thread).
   format::Hash head_hash_;
   rocksdb::WriteBatch batch_;
+  rocksdb::WriteBatch checkpoint_;
   Inflight inflight_;
   std::uint64_t durable_events_ = 0;
   std::optional<Error> failure_;

@@ -64,6 +64,9 @@ inline constexpr std::size_t kWitnessSlotBytes = 64;
 // Present while a writer creates a new ledger; a directory holding it (and no acknowledged event) is
 // an interrupted creation, which the next writer may start again.
 inline constexpr std::string_view kCreatingFile = "fenzhang.creating";
+// Table files being built for a projection checkpoint (Ledger::write_projection): NAME-<n>.sst, moved
+// into RocksDB by the ingestion; one left by a crash is deleted by the next writer.
+inline constexpr std::string_view kIngestFilePrefix = "fenzhang.ingest-";
 // The reader snapshot (a RocksDB checkpoint with its own witness) kept while the projection is rebuilt.
 inline constexpr std::string_view kSnapshotDir = "fenzhang.snapshot";
 

@@ -5,6 +5,7 @@
 #include <rocksdb/listener.h>
 #include <rocksdb/perf_level.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
 #include <sys/file.h>
@@ -13,6 +14,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cerrno>
 #include <chrono>
@@ -400,6 +402,7 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& dir, Access acce
       return make_error(fmt::format("{} is not a fenzhang ledger of a format this build reads", dir));
     }
   }
+  if (access != Access::kRead) l->remove_ingest_leftovers();
   FZ_TRY(l->load_head());
   l->log_head_seq_ = l->head_seq_;
   if (real_dir && access != Access::kScratch) FZ_TRY(l->check_witness(witnessed, fresh));
@@ -604,6 +607,120 @@ Status Ledger::write(rocksdb::WriteBatch& batch) {
   if (access_ == Access::kRead) return make_error("ledger is open read-only");
   const rocksdb::WriteOptions wo = write_options();
   return from_rocks(db_->Write(wo, &batch), fmt::format("cannot write to ledger {}", dir_));
+}
+
+namespace {
+
+// The puts and deletes of a checkpoint batch, per column family, as slices into the batch.
+class CheckpointOps final : public rocksdb::WriteBatch::Handler {
+ public:
+  struct Op {
+    rocksdb::Slice key;
+    rocksdb::Slice value;
+    bool del = false;
+  };
+  explicit CheckpointOps(const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+    for (std::size_t i = 0; i < handles.size(); ++i) ids_.emplace_back(handles[i]->GetID(), i);
+  }
+  rocksdb::Status PutCF(std::uint32_t cf_id, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    return add(cf_id, Op{key, value, false});
+  }
+  rocksdb::Status DeleteCF(std::uint32_t cf_id, const rocksdb::Slice& key) override {
+    return add(cf_id, Op{key, rocksdb::Slice(), true});
+  }
+  // Range deletions, merges and the rest keep the Handler's default: an error, so the caller writes the
+  // batch the ordinary way.
+
+  // Each family's ops in key order, the last op of a key winning (as it would in a WriteBatch).
+  void sort() {
+    for (auto& v : ops) {
+      std::stable_sort(v.begin(), v.end(), [](const Op& a, const Op& b) { return a.key.compare(b.key) < 0; });
+      std::vector<Op> unique;
+      unique.reserve(v.size());
+      for (const Op& op : v) {
+        if (!unique.empty() && unique.back().key == op.key) {
+          unique.back() = op;
+        } else {
+          unique.push_back(op);
+        }
+      }
+      v.swap(unique);
+    }
+  }
+
+  std::array<std::vector<Op>, kCfCount> ops;
+
+ private:
+  rocksdb::Status add(std::uint32_t cf_id, Op op) {
+    for (const auto& [id, index] : ids_) {
+      if (id != cf_id) continue;
+      const Cf cf = static_cast<Cf>(index);
+      if (cf == Cf::kEvents || cf == Cf::kIds)
+        return rocksdb::Status::NotSupported("the log is not a checkpoint");
+      ops[index].push_back(op);
+      return rocksdb::Status::OK();
+    }
+    return rocksdb::Status::NotSupported("unknown column family");
+  }
+  std::vector<std::pair<std::uint32_t, std::size_t>> ids_;
+};
+
+}  // namespace
+
+Status Ledger::write_projection(rocksdb::WriteBatch& batch) {
+  if (access_ == Access::kRead) return make_error("ledger is open read-only");
+  if (batch.Count() == 0) return Status::Ok();
+  CheckpointOps ops(handles_);
+  if (!batch.Iterate(&ops).ok()) return write(batch);
+  ops.sort();
+  const std::string what = fmt::format("cannot write the projection checkpoint of ledger {}", dir_);
+  rocksdb::Env* env = db_->GetEnv();
+  std::vector<rocksdb::IngestExternalFileArg> args;
+  std::vector<std::string> built;
+  auto remove_built = [&] {
+    for (const std::string& f : built) (void)env->DeleteFile(f);
+  };
+  for (std::size_t i = 0; i < ops.ops.size(); ++i) {
+    if (ops.ops[i].empty()) continue;
+    rocksdb::ColumnFamilyHandle* family = handles_[i];
+    const rocksdb::Options options(db_->GetDBOptions(), db_->GetOptions(family));
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(options), options, family,
+                                  /*invalidate_page_cache=*/false);
+    const std::string path = fmt::format("{}/{}{}.sst", dir_, format::kIngestFilePrefix, ++ingest_files_);
+    rocksdb::Status st = writer.Open(path);
+    built.push_back(path);
+    for (const CheckpointOps::Op& op : ops.ops[i]) {
+      if (!st.ok()) break;
+      st = op.del ? writer.Delete(op.key) : writer.Put(op.key, op.value);
+    }
+    if (st.ok()) st = writer.Finish();
+    if (!st.ok()) {
+      remove_built();
+      return rocks_error(st, what);
+    }
+    rocksdb::IngestExternalFileArg arg;
+    arg.column_family = family;
+    arg.external_files = {path};
+    arg.options.move_files = true;            // a hard link, not a copy
+    arg.options.write_global_seqno = false;   // the sequence number lives in RocksDB's metadata, not the file
+    arg.options.allow_blocking_flush = true;  // a family's memtable holding keys in range is flushed first
+    args.push_back(std::move(arg));
+  }
+  // One MANIFEST record for every family: after a crash either the whole checkpoint is there or none of
+  // it (then the projection head is the previous checkpoint's, and the next writer replays after it).
+  const rocksdb::Status st = db_->IngestExternalFiles(args);
+  remove_built();  // what the ingestion moved is gone already; what it did not must not stay
+  return from_rocks(st, what);
+}
+
+void Ledger::remove_ingest_leftovers() {
+  rocksdb::Env* env = db_->GetEnv();
+  std::vector<std::string> children;
+  if (!env->GetChildren(dir_, &children).ok()) return;
+  for (const std::string& name : children) {
+    if (name.starts_with(format::kIngestFilePrefix)) (void)env->DeleteFile(dir_ + "/" + name);
+  }
 }
 
 Status Ledger::create_reader_snapshot() {

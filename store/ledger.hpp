@@ -91,6 +91,12 @@ class Ledger {
   // Writes a batch that does not touch the event log (projection rebuilds), atomically with sync=true
   // (kScratch: unsynced, without the WAL).
   [[nodiscard]] Status write(rocksdb::WriteBatch& batch);
+  // Writes a projection checkpoint (puts and deletes of the projection's column families and meta, never
+  // the log's) atomically and durably, as table files ingested into the column families in one step
+  // (RocksDB IngestExternalFiles): no WAL, no memtable, no flush, and a run of keys past every stored
+  // one (the postings of new events) goes straight to the last level. A batch holding anything else
+  // (a range deletion) is written as write() does. The batch must not change until this returns.
+  [[nodiscard]] Status write_projection(rocksdb::WriteBatch& batch);
 
   // The reader snapshot (SPEC 7: readers never fail while a writer rebuilds): before the projection is
   // rebuilt in place (`rules publish` recomputing, `replay`), the writer hard-links a RocksDB checkpoint
@@ -112,7 +118,9 @@ class Ledger {
   Status check_witness(const std::optional<WitnessedHead>& witnessed, bool fresh);
   Status init_new_ledger();
   rocksdb::WriteOptions write_options() const;
+  void remove_ingest_leftovers();
 
+  std::uint64_t ingest_files_ = 0;  // names the table files write_projection builds
   std::string dir_;
   Access access_ = Access::kRead;
   int lock_fd_ = -1;
