@@ -38,8 +38,12 @@ namespace fz::imports {
 // Limits on everything that grows (a clear error, never unbounded memory).
 inline constexpr std::size_t kMaxReportBytes = std::size_t{1} << 30;     // a report file, 1 GiB
 inline constexpr std::size_t kMaxInflatedBytes = std::size_t{64} << 20;  // XLSX: all inflated bytes
-inline constexpr std::size_t kMaxCellBytes = 4096;                       // one cell
-inline constexpr std::size_t kMaxLineBytes = 64 * 1024;                  // one row of text
+// XLSX: the cells held once read (the sheet's rows and the shared strings, each cell counted as a
+// std::string plus its text), since a few bytes of XML can name a far column or repeat a long shared
+// string: the inflated bytes alone do not bound the memory.
+inline constexpr std::size_t kMaxXlsxCellMemory = std::size_t{256} << 20;
+inline constexpr std::size_t kMaxCellBytes = 4096;       // one cell
+inline constexpr std::size_t kMaxLineBytes = 64 * 1024;  // one row of text
 inline constexpr std::size_t kMaxCellsPerRow = 1024;
 inline constexpr std::uint64_t kMaxRowsPerFile = 5'000'000;
 

@@ -2,7 +2,8 @@
 //
 // A ZIP bomb is refused by size: each member's declared size is checked before it is opened, and the
 // bytes actually inflated are counted while reading, so nothing inflates past kMaxInflatedBytes in
-// total whatever the headers claim.
+// total whatever the headers claim. The cells kept once read are counted too (kMaxXlsxCellMemory): a
+// cell that names column AMJ costs a thousand empty cells, one that names a shared string a copy of it.
 #include <expat.h>
 #include <fmt/format.h>
 #include <zip.h>
@@ -152,6 +153,25 @@ Status parse_xml(Archive& archive, const std::string& name, Handler& h) {
   return Status::Ok();
 }
 
+// The memory the cells read so far hold: a std::string per cell (those before it in its row included)
+// plus its text.
+class CellMemory {
+ public:
+  // False once the total passes kMaxXlsxCellMemory.
+  [[nodiscard]] bool charge(std::size_t bytes) {
+    used_ += bytes;
+    return used_ <= kMaxXlsxCellMemory;
+  }
+  void release(std::size_t bytes) { used_ -= std::min(bytes, used_); }
+  static std::string refusal(std::string_view what) {
+    return fmt::format("refused: {} take more than {} bytes in memory (a ZIP bomb?)", what,
+                       kMaxXlsxCellMemory);
+  }
+
+ private:
+  std::size_t used_ = 0;
+};
+
 struct WorkbookHandler {
   std::optional<Error> error;
   std::string first_sheet_name, first_sheet_rel;
@@ -179,6 +199,7 @@ struct RelsHandler {
 
 struct SharedStringsHandler {
   std::optional<Error> error;
+  CellMemory* memory = nullptr;
   std::vector<std::string> strings;
   std::string current;
   int in_si = 0, in_t = 0, in_rph = 0;
@@ -195,6 +216,11 @@ struct SharedStringsHandler {
   void end(std::string_view n) {
     if (n == "si") {
       --in_si;
+      if (error) return;
+      if (!memory->charge(sizeof(std::string) + current.size())) {
+        error = make_error(CellMemory::refusal("the shared strings"));
+        return;
+      }
       strings.push_back(std::move(current));
       current.clear();
     } else if (n == "t") {
@@ -229,8 +255,10 @@ long column_of(std::string_view ref) {
 struct SheetHandler {
   std::optional<Error> error;
   const std::vector<std::string>* shared = nullptr;
+  CellMemory* memory = nullptr;
   std::vector<Row> rows;
   Row row;
+  std::size_t row_memory = 0;  // charged for the cells of `row`
   bool in_row = false;
   std::uint64_t last_row = 0;
   long next_col = 0, col = 0;
@@ -245,6 +273,7 @@ struct SheetHandler {
     if (n == "row") {
       in_row = true;
       row = Row{};
+      row_memory = 0;
       const XML_Char* r = attribute(a, "r");
       row.line = r != nullptr ? std::strtoull(r, nullptr, 10) : last_row + 1;
       if (row.line == 0) row.line = last_row + 1;
@@ -290,6 +319,10 @@ struct SheetHandler {
         cell = std::move(value);  // inlineStr, str, n, b, e: the text as written
       }
       const auto c = static_cast<std::size_t>(col);
+      const std::size_t cost =
+          (row.cells.size() <= c ? (c + 1 - row.cells.size()) * sizeof(std::string) : 0) + cell.size();
+      row_memory += cost;
+      if (!memory->charge(cost)) return fail(CellMemory::refusal("the cells read"));
       if (row.cells.size() <= c) row.cells.resize(c + 1);
       row.cells[c] = std::move(cell);
       next_col = col + 1;
@@ -299,11 +332,14 @@ struct SheetHandler {
       last_row = row.line;
       const bool blank =
           std::all_of(row.cells.begin(), row.cells.end(), [](const std::string& s) { return s.empty(); });
-      if (!blank) {
+      if (blank) {
+        memory->release(row_memory);  // not kept
+      } else {
         if (rows.size() >= kMaxRowsPerFile) {
           fail(fmt::format("more than {} rows in one file", kMaxRowsPerFile));
           return;
         }
+        if (!memory->charge(sizeof(Row))) return fail(CellMemory::refusal("the cells read"));
         rows.push_back(std::move(row));
       }
     }
@@ -348,10 +384,13 @@ Result<std::unique_ptr<Table>> open_xlsx(std::string bytes) {
   if (rels.target.empty())
     return make_error(fmt::format("damaged XLSX: sheet relation {} has no target", rels.wanted));
   std::string sheet_path = rels.target.starts_with("/") ? rels.target.substr(1) : "xl/" + rels.target;
+  CellMemory memory;
   SharedStringsHandler strings;
+  strings.memory = &memory;
   if (archive->has("xl/sharedStrings.xml")) FZ_TRY(parse_xml(*archive, "xl/sharedStrings.xml", strings));
   SheetHandler sheet;
   sheet.shared = &strings.strings;
+  sheet.memory = &memory;
   FZ_TRY(parse_xml(*archive, sheet_path, sheet));
   return std::unique_ptr<Table>(std::make_unique<XlsxTable>(std::move(sheet.rows), wb.first_sheet_name));
 }

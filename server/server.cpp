@@ -10,6 +10,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <fstream>
@@ -65,6 +66,10 @@ using Request = http::request<http::string_body>;
 // Lines (events) in one POST /events: each is held parsed until its batch is durable, so a 64 MiB body of
 // tiny lines must not become tens of millions of records (real events are ~250 bytes: 64 MiB is ~270k).
 constexpr std::size_t kMaxRecordsPerRequest = std::size_t{1} << 20;
+
+// How long a connection turned away with 503 (over Options::max_connections) is read and dropped, at
+// most, before it is closed.
+constexpr std::chrono::milliseconds kTurnedAwayLinger{2000};
 
 struct Reply {
   http::status status = http::status::ok;
@@ -224,6 +229,8 @@ class Server {
   GroupWriter& writer() { return writer_; }
   net::thread_pool& queries() { return queries_; }
   bool draining() const { return draining_.load(); }
+  // Connections being served (not those turned away with 503): at most opts().max_connections.
+  void release_connection() { serving_.fetch_sub(1); }
   void add(const std::shared_ptr<Session>& s);
   void remove(Session* s);
   void log(const std::string& line);
@@ -249,6 +256,7 @@ class Server {
   net::executor_work_guard<net::io_context::executor_type> work_;
   net::thread_pool queries_;
   std::atomic<bool> draining_{false};
+  std::atomic<std::size_t> serving_{0};
   std::mutex sessions_mu_;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
   bool finished_ = false;
@@ -266,9 +274,29 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = fmt::format("{}:{}", ep.address().to_string(), ep.port());
   }
-  ~Session() { server_.remove(this); }
+  ~Session() {
+    if (served_) server_.release_connection();
+    server_.remove(this);
+  }
 
-  void start() { read_header(); }
+  // `served`: counted against Options::max_connections (released when the session ends).
+  void start() {
+    served_ = true;
+    read_header();
+  }
+
+  // Over Options::max_connections: 503 at once, without reading the request, then closed. What the
+  // client sent is read and dropped until it closes (for at most kTurnedAwayLinger), so that closing with
+  // unread bytes does not reset the connection before the client has read the 503.
+  void turn_away() {
+    Reply r =
+        error_reply(http::status::service_unavailable,
+                    fmt::format("the server is serving its limit of {} connections; try again in a moment",
+                                opts().max_connections));
+    r.retry_after = true;
+    r.close = true;
+    send(std::move(r));
+  }
 
   // SIGTERM: a connection waiting for its next request is closed; one reading or being answered
   // finishes that request first (its response says Connection: close).
@@ -407,6 +435,7 @@ class Session : public std::enable_shared_from_this<Session> {
         stream_, *res,
         [self = shared_from_this(), res, keep, status, out_bytes](beast::error_code ec, std::size_t) {
           self->log_line(status, out_bytes, ec ? ec.message() : "");
+          if (!ec && !self->served_) return self->drain_and_close();
           if (ec || !keep) return self->close();
           self->read_header();
         });
@@ -416,6 +445,22 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.socket().close(ec);
+  }
+
+  void drain_and_close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    drain_ = std::make_shared<std::array<char, 4096>>();
+    // One deadline for the whole drain: a turned-away connection lives a moment, not a --timeout.
+    stream_.expires_after(std::min<std::chrono::milliseconds>(opts().timeout, kTurnedAwayLinger));
+    drain_some();
+  }
+  void drain_some() {
+    stream_.async_read_some(net::buffer(*drain_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->close();  // the client closed, or the timeout
+                              self->drain_some();
+                            });
   }
 
   void log_line(std::optional<int> status, std::size_t out_bytes, const std::string& error) {
@@ -443,6 +488,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string method_ = "-", target_ = "-";
   Clock::time_point started_ = Clock::now();
   bool idle_ = true;
+  bool served_ = false;
+  std::shared_ptr<std::array<char, 4096>> drain_;  // turn_away(): what the client sends, dropped
   std::size_t in_bytes_ = 0;
 };
 
@@ -762,7 +809,13 @@ void Server::accept() {
       socket.set_option(tcp::no_delay(true), ec);
       auto s = std::make_shared<Session>(std::move(socket), *this);
       add(s);
-      s->start();
+      // Only this handler adds to serving_ (one accept at a time); sessions ending only lower it.
+      if (serving_.load() < opts_.max_connections) {
+        serving_.fetch_add(1);
+        s->start();
+      } else {
+        s->turn_away();
+      }
     }
     accept();
   });

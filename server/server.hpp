@@ -11,7 +11,9 @@
 // Limits: request bodies over Options::body_limit get 413, headers over header_limit 431; a request must
 // arrive whole within Options::timeout of the connection turning to it, each body read and each response
 // write must progress within it, and an idle keep-alive connection is closed after it, so a slow or
-// stalled client holds only its own connection. With a token, every request needs
+// stalled client holds only its own connection. At most Options::max_connections connections are served
+// at once: one more is answered 503 at once (Connection: close, Retry-After: 1) without reading its
+// request, and closed. With a token, every request needs
 // `Authorization: Bearer TOKEN` (compared in constant time), else 401. One JSON line per request is
 // written to the access log. SIGTERM or SIGINT: stop accepting, close idle connections, answer every
 // request already read (its events durable), write the projection's checkpoint, return 0.
@@ -36,6 +38,7 @@ struct Options {
   std::chrono::milliseconds timeout{30000};
   std::size_t body_limit = std::size_t{64} << 20;
   std::size_t header_limit = std::size_t{16} << 10;
+  std::size_t max_connections = 1024;  // served at once; one more gets 503 and is closed
   unsigned io_threads = 2;
   unsigned query_threads = 2;
   std::uint64_t checkpoint_events = std::uint64_t{1} << 16;

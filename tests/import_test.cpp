@@ -410,11 +410,8 @@ TEST_CASE("malformed reports are refused with the line and the column, nothing a
 
 namespace {
 
-// An XLSX whose sheet inflates to `inflated` bytes (spaces compress about 1000:1).
-std::string zip_bomb(std::size_t inflated) {
-  const std::string sheet_head = "<?xml version=\"1.0\"?><worksheet><sheetData>";
-  static std::string body;
-  body = sheet_head + std::string(inflated, ' ') + "</sheetData></worksheet>";
+// An XLSX (deflated) whose first sheet is `sheet`, with `strings` as its shared strings when not empty.
+std::string xlsx_of(const std::string& sheet, const std::string& strings = {}) {
   static const std::string workbook =
       "<workbook xmlns:r=\"r\"><sheets><sheet name=\"s\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>";
   static const std::string rels =
@@ -431,7 +428,8 @@ std::string zip_bomb(std::size_t inflated) {
   };
   add("xl/workbook.xml", workbook);
   add("xl/_rels/workbook.xml.rels", rels);
-  add("xl/worksheets/sheet1.xml", body);
+  add("xl/worksheets/sheet1.xml", sheet);
+  if (!strings.empty()) add("xl/sharedStrings.xml", strings);
   REQUIRE(zip_close(z) == 0);
   REQUIRE(zip_source_open(out) == 0);
   zip_stat_t st;
@@ -441,9 +439,13 @@ std::string zip_bomb(std::size_t inflated) {
   zip_source_close(out);
   zip_source_free(out);
   zip_error_fini(&err);
-  body.clear();
-  body.shrink_to_fit();
   return bytes;
+}
+
+// An XLSX whose sheet inflates to `inflated` bytes (spaces compress about 1000:1).
+std::string zip_bomb(std::size_t inflated) {
+  return xlsx_of("<?xml version=\"1.0\"?><worksheet><sheetData>" + std::string(inflated, ' ') +
+                 "</sheetData></worksheet>");
 }
 
 // Sets the declared uncompressed size of every member named `name` (local and central headers).
@@ -482,6 +484,50 @@ TEST_CASE("a ZIP bomb is refused by its declared size, and by the bytes inflated
                            d / "bomb.xlsx", example("map.csv")));
   CHECK(r.exit_code == 1);
   CHECK(contains(r.out, "bomb.xlsx:1: -: refused: xl/worksheets/sheet1.xml declares"));
+}
+
+// Found while adding tests/fuzz/reports_fuzz: the inflated bytes were capped, the cells they turn into
+// were not. A few bytes of XML can name column AMJ (a row of 1,024 cells) or repeat a 4 KiB shared
+// string, so a sheet of well under 64 MiB held gigabytes once read. Both sheets below held about 290 MB
+// before kMaxXlsxCellMemory (256 MiB); they are refused now, with the row where the budget ran out.
+TEST_CASE("an XLSX whose cells would take more memory than the cap is refused, however few bytes inflate") {
+  std::string far = "<worksheet><sheetData>";
+  for (int r = 1; r <= 9000; ++r) far += fmt::format(R"(<row r="{0}"><c r="AMJ{0}"><v>1</v></c></row>)", r);
+  far += "</sheetData></worksheet>";
+  CHECK(far.size() < (std::size_t{1} << 20));
+  auto t = im::open_xlsx(xlsx_of(far));
+  REQUIRE_FALSE(t.ok());
+  INFO(t.message());
+  CHECK(contains(t.message(), "the cells read take more than 268435456 bytes in memory"));
+  CHECK(
+      t.message().starts_with("row 8184: "));  // 8,183 rows of 1,024 cells (32 KiB and a bit) fit in 256 MiB
+
+  const std::string strings = "<sst><si><t>" + std::string(4000, 'x') + "</t></si></sst>";
+  std::string repeated = "<worksheet><sheetData>";
+  for (int r = 1; r <= 70; ++r) {
+    repeated += fmt::format(R"(<row r="{}">)", r);
+    for (int c = 0; c < 1000; ++c) repeated += R"(<c t="s"><v>0</v></c>)";
+    repeated += "</row>";
+  }
+  repeated += "</sheetData></worksheet>";
+  CHECK(repeated.size() < (std::size_t{2} << 20));
+  auto t2 = im::open_xlsx(xlsx_of(repeated, strings));
+  REQUIRE_FALSE(t2.ok());
+  INFO(t2.message());
+  CHECK(contains(t2.message(), "the cells read take more than 268435456 bytes in memory"));
+
+  // The same shapes, smaller, are read: the cap is on memory, not on the shape.
+  std::string few = "<worksheet><sheetData>";
+  for (int r = 1; r <= 100; ++r) few += fmt::format(R"(<row r="{0}"><c r="AMJ{0}"><v>1</v></c></row>)", r);
+  few += "</sheetData></worksheet>";
+  auto t3 = im::open_xlsx(xlsx_of(few));
+  REQUIRE(t3.ok());
+  im::Row row;
+  auto got = (*t3)->next(&row);
+  REQUIRE(got.ok());
+  CHECK(*got);
+  CHECK(row.cells.size() == 1024);
+  CHECK(row.cells.back() == "1");
 }
 
 TEST_CASE("refunds: 维权成功 rows become order.refunded, others are skipped, re-import is all duplicates") {

@@ -1,7 +1,7 @@
 // fenzhang serve (SPEC section 11, issue 16), through real sockets on 127.0.0.1 against the real binary:
 // every route and its equality with the command line's --format json, 401, 413, 400, 422 with append's
-// rejections, a stalled half request, group commit with per-client rejections, SIGTERM's drain, and the
-// fault test: SIGKILL during a multi-client load, again and again.
+// rejections, a stalled half request, the connection limit (503), group commit with per-client rejections,
+// SIGTERM's drain, and the fault test: SIGKILL during a multi-client load, again and again.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 #include <poll.h>
@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <set>
@@ -410,6 +411,58 @@ TEST_CASE("a client that sends half a request and stalls does not delay others b
   CHECK(header_ms < 5000);
   const std::string log = fz::test::read_all(db + ".access.log");
   CHECK(log.find("timeout") != std::string::npos);
+  CHECK(server.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("over --max-connections a connection gets 503 and is closed, and closing one makes room") {
+  TempDir dir;
+  const std::string db = dir / "ledger";
+  Server server(db, {"--max-connections", "3"});
+  // Three kept-alive connections, each answered once (so the server has accepted them), then idle.
+  std::vector<std::unique_ptr<HttpClient>> idle;
+  for (int i = 0; i < 3; ++i) {
+    idle.push_back(std::make_unique<HttpClient>("127.0.0.1", server.port()));
+    REQUIRE(idle.back()->get("/health").status == 200);
+  }
+  HttpClient fourth("127.0.0.1", server.port());
+  const HttpResponse busy = fourth.get("/health");
+  CHECK(busy.status == 503);
+  CHECK(busy.header("Connection") == "close");
+  CHECK(busy.header("Retry-After") == "1");
+  CHECK(busy.header("Content-Type") == "application/json");
+  const auto body = boost::json::parse(busy.body);
+  REQUIRE(body.is_object());
+  CHECK(body.as_object().size() == 1);
+  CHECK(std::string(body.at("error").as_string()).find("limit of 3 connections") != std::string::npos);
+  // On a raw connection too: the 503 arrives whole although the request is never read, then the server
+  // closes the connection (after at most a 2-second linger).
+  bool closed = false;
+  const auto t0 = Clock::now();
+  const std::string raw = raw_exchange(server.port(), "GET /health HTTP/1.1\r\nHost: x\r\n\r\n",
+                                       std::chrono::seconds(10), &closed);
+  CHECK(raw.starts_with("HTTP/1.1 503"));
+  CHECK(raw.find("\"error\"") != std::string::npos);
+  CHECK(closed);
+  CHECK(Clock::now() - t0 < std::chrono::seconds(5));
+  // The connections being served are not disturbed by those turned away.
+  for (auto& c : idle) CHECK(c->get("/health").status == 200);
+
+  // Closing one makes room for one more (as soon as the server has seen the close).
+  idle.front()->close();
+  int status = 0;
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  std::unique_ptr<HttpClient> next;
+  while (status != 200 && Clock::now() < deadline) {
+    next = std::make_unique<HttpClient>("127.0.0.1", server.port());
+    status = next->get("/health").status;
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(status == 200);
+  // ... and only one: the limit is full again.
+  HttpClient fifth("127.0.0.1", server.port());
+  CHECK(fifth.get("/health").status == 503);
+  const std::string log = fz::test::read_all(db + ".access.log");
+  CHECK(log.find("\"status\":503") != std::string::npos);
   CHECK(server.stop(SIGTERM) == 0);
 }
 

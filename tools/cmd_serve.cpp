@@ -18,6 +18,7 @@ struct ServeArgs {
   double timeout_s = 30;
   unsigned io_threads = 2;
   unsigned query_threads = 2;
+  std::size_t max_connections = server::Options{}.max_connections;
   std::uint64_t checkpoint_events = server::Options{}.checkpoint_events;
 };
 
@@ -57,6 +58,7 @@ int run(const Globals& g, const ServeArgs& a) {
   o.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_s * 1000));
   o.io_threads = a.io_threads;
   o.query_threads = a.query_threads;
+  o.max_connections = a.max_connections;
   o.checkpoint_events = a.checkpoint_events;
   o.on_listening = [](const std::string& address) {
     // The first line on standard output: where to connect (the port, when --listen gave 0).
@@ -99,6 +101,10 @@ void add_serve(CLI::App& app, Globals& g, std::vector<Command>& out) {
   sub->add_option("--query-threads", args->query_threads, "threads answering queries")
       ->capture_default_str()
       ->check(CLI::Range(1U, 64U));
+  sub->add_option("--max-connections", args->max_connections,
+                  "connections served at once; one more is answered 503 and closed")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
   sub->add_option("--checkpoint-every", args->checkpoint_events,
                   "write the projection every N accepted events (0: with every batch), as append does")
       ->capture_default_str()
