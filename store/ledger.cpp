@@ -212,6 +212,11 @@ rocksdb::ColumnFamilyOptions cf_options(std::string_view name) {
   }
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   o.write_buffer_size = 16 << 20;
+  // Levels sized from the last one up: a small family has L0 and one or two levels, not seven. Projection
+  // checkpoints are ingested table files (Ledger::write_projection), each placed at the deepest level it
+  // does not overlap; with static level sizes a small family spread one file over each of L1..L6 and a
+  // point lookup probed every one of them.
+  o.level_compaction_dynamic_level_bytes = true;
   // Point lookups of keys that were never written are the common case while appending.
   o.memtable_whole_key_filtering = true;
   o.memtable_prefix_bloom_size_ratio = 0.05;
