@@ -11,20 +11,14 @@
 namespace fz {
 
 Appender::Appender(Ledger& ledger, Projector* projector)
-    : ledger_(ledger),
-      projector_(projector),
-      head_seq_(ledger.head_seq()),
-      head_hash_(ledger.head_hash()),
-      recent_floor_(ledger.commits()),
-      last_commit_(recent_floor_) {}
+    : ledger_(ledger), projector_(projector), head_seq_(ledger.head_seq()), head_hash_(ledger.head_hash()) {}
 
 Disposition Appender::stage(Event event, std::string* reason) {
   std::string record = encode_event(event);
   return stage_encoded(event, std::move(record), reason);
 }
 
-Disposition Appender::probe(const Event& event, const std::string& record, std::string* reason,
-                            std::optional<std::uint64_t> absent_as_of) {
+Disposition Appender::probe(const Event& event, const std::string& record, std::string* reason) {
   if (failure_) {
     *reason = failure_->message;
     return Disposition::kFailed;
@@ -42,11 +36,6 @@ Disposition Appender::probe(const Event& event, const std::string& record, std::
       *reason = fmt::format("conflict: id {} was given to a different event earlier in this input", event.id);
       return Disposition::kRejected;
     }
-  }
-  // Known absent from the log by a lookup made ahead, and in no batch written since?
-  if (absent_as_of) {
-    const std::optional<bool> held = durable_after(*absent_as_of, event.id);
-    if (held && !*held) return Disposition::kAppended;
   }
   // Same id in the log?
   auto seq = ledger_.seq_of(event.id);
@@ -72,9 +61,8 @@ Disposition Appender::probe(const Event& event, const std::string& record, std::
   return Disposition::kAppended;
 }
 
-Disposition Appender::stage_encoded(const Event& event, std::string record, std::string* reason,
-                                    std::optional<std::uint64_t> absent_as_of) {
-  if (const Disposition d = probe(event, record, reason, absent_as_of); d != Disposition::kAppended) return d;
+Disposition Appender::stage_encoded(const Event& event, std::string record, std::string* reason) {
+  if (const Disposition d = probe(event, record, reason); d != Disposition::kAppended) return d;
   auto fatal = [&](Error e) {
     *reason = e.message;
     failure_ = std::move(e);
@@ -131,7 +119,6 @@ Status Appender::start_commit() {
     disable_rocksdb_perf_counters();
     add_events(inflight_);
     FZ_TRY(ledger_.commit(inflight_.batch, inflight_.head_seq, inflight_.head_hash));
-    inflight_.commit_number = ledger_.commits();
     inflight_.events_durable = true;
     return ledger_.write_projection(inflight_.checkpoint);
   });
@@ -179,38 +166,11 @@ Status Appender::wait() {
   }
   durable_events_ += inflight_.staged.size();
   head_hash_ = inflight_.head_hash;
-  remember_durable();
   if (projector_ != nullptr) projector_->committed();
   inflight_.batch.Clear();
   inflight_.staged.clear();
   inflight_.staged_ids.clear();
   return Status::Ok();
-}
-
-void Appender::remember_durable() {
-  if (inflight_.commit_number != last_commit_ + 1) {
-    // Another writer committed in between: nothing before this batch can be vouched for.
-    recent_.clear();
-    recent_floor_ = inflight_.commit_number;
-  } else {
-    recent_.push_back(Recent{inflight_.commit_number, std::move(inflight_.staged_ids)});
-    if (recent_.size() > kRecentBatches) {
-      recent_floor_ = recent_.front().commit_number;
-      recent_.pop_front();
-    }
-  }
-  last_commit_ = inflight_.commit_number;
-}
-
-std::optional<bool> Appender::durable_after(std::uint64_t as_of, std::string_view id) const {
-  // Every commit after the floor is this Appender's, remembered here or in flight (checked by the caller),
-  // unless the ledger counted commits that are neither.
-  const std::uint64_t own_limit = last_commit_ + (inflight_.done.valid() ? 1 : 0);
-  if (as_of < recent_floor_ || ledger_.commits() > own_limit) return std::nullopt;
-  for (const Recent& r : recent_) {
-    if (r.commit_number > as_of && r.ids.contains(id)) return true;
-  }
-  return false;
 }
 
 Status Appender::checkpoint() {
@@ -246,8 +206,6 @@ void Appender::discard_all() {
   inflight_.events_durable = false;
   inflight_.staged.clear();
   inflight_.staged_ids.clear();
-  recent_.clear();
-  recent_floor_ = last_commit_ = ledger_.commits();
   head_seq_ = ledger_.head_seq();
   head_hash_ = ledger_.head_hash();
 }

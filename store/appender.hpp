@@ -21,7 +21,6 @@
 #include <boost/container_hash/hash.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
 
-#include <deque>
 #include <future>
 #include <optional>
 #include <string>
@@ -67,21 +66,12 @@ class Appender {
 
   Disposition stage(Event event, std::string* reason);
   // Stages an already-encoded record (used by `rules publish`, which builds the event itself).
-  // `absent_as_of`: see probe().
-  Disposition stage_encoded(const Event& event, std::string record, std::string* reason,
-                            std::optional<std::uint64_t> absent_as_of = std::nullopt);
+  Disposition stage_encoded(const Event& event, std::string record, std::string* reason);
 
   // What stage() would decide from the id alone, staging nothing: kAppended when the id is new,
   // kDuplicate, kRejected for a conflict (with *reason), kFailed when the ledger could not be read.
   // The Projector is not asked. Lets a caller stage a group of events only when none conflicts.
-  //
-  // `absent_as_of` = N says that Ledger::ids_present, called after Ledger::commits() read N, did not find
-  // the id (a lookup made ahead, on the parsing thread). Every batch of commits 1..N was visible to it;
-  // a later one is staged, in flight or in this Appender's record of batches made durable, so the id is
-  // new unless one of those holds it, and the id index need not be read again. When N is older than that
-  // record reaches back, the index is read as without it.
-  Disposition probe(const Event& event, const std::string& record, std::string* reason,
-                    std::optional<std::uint64_t> absent_as_of = std::nullopt);
+  Disposition probe(const Event& event, const std::string& record, std::string* reason);
 
   ~Appender();
   Appender(const Appender&) = delete;
@@ -124,16 +114,11 @@ class Appender {
     std::vector<Staged> staged;
     IdIndex staged_ids;
     std::uint64_t head_seq = 0;
-    format::Hash head_hash{};         // before the write: the chain's head before the batch; after: with it
-    std::uint64_t commit_number = 0;  // Ledger::commits() once the batch is written
-    std::future<Status> done;         // valid while the batch is being written
+    format::Hash head_hash{};  // before the write: the chain's head before the batch; after: with it
+    std::future<Status> done;  // valid while the batch is being written
   };
 
   void discard_all();
-  // Whether a batch made durable after commit number `as_of` holds the id (absent_as_of of probe()); nullopt
-  // when that cannot be told from this Appender's record (too far back, or another writer committed).
-  std::optional<bool> durable_after(std::uint64_t as_of, std::string_view id) const;
-  void remember_durable();
   void add_events(Inflight& inflight);
 
   Ledger& ledger_;
@@ -147,17 +132,6 @@ class Appender {
   rocksdb::WriteBatch checkpoint_;
   Inflight inflight_;
   std::uint64_t durable_events_ = 0;
-  // The ids of the last batches this Appender made durable, with their commit numbers (for probe's
-  // absent_as_of); at most kRecentBatches. `recent_floor_`: every commit after it is in `recent_`
-  // (or staged, or in flight).
-  static constexpr std::size_t kRecentBatches = 32;
-  struct Recent {
-    std::uint64_t commit_number = 0;
-    IdIndex ids;
-  };
-  std::deque<Recent> recent_;
-  std::uint64_t recent_floor_ = 0;
-  std::uint64_t last_commit_ = 0;  // Ledger::commits() after this Appender's last durable batch
   std::optional<Error> failure_;
 };
 

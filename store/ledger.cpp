@@ -552,23 +552,6 @@ Result<std::optional<std::uint64_t>> Ledger::seq_of(std::string_view id) const {
   return std::optional<std::uint64_t>{seq};
 }
 
-Result<std::vector<bool>> Ledger::ids_present(const std::vector<std::string_view>& ids) const {
-  std::vector<rocksdb::Slice> keys;
-  keys.reserve(ids.size());
-  for (std::string_view id : ids) keys.emplace_back(id.data(), id.size());
-  std::vector<rocksdb::PinnableSlice> values(ids.size());
-  std::vector<rocksdb::Status> statuses(ids.size());
-  db_->MultiGet(rocksdb::ReadOptions(), cf(Cf::kIds), keys.size(), keys.data(), values.data(),
-                statuses.data());
-  std::vector<bool> out(ids.size());
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (!statuses[i].ok() && !statuses[i].IsNotFound())
-      return rocks_error(statuses[i], "cannot read the id index");
-    out[i] = statuses[i].ok();
-  }
-  return out;
-}
-
 Result<std::optional<std::string>> Ledger::raw_event(std::uint64_t seq) const {
   std::string v;
   const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Cf::kEvents), format::seq_key(seq), &v);
@@ -791,7 +774,6 @@ Status Ledger::commit(rocksdb::WriteBatch& batch, std::uint64_t new_head_seq,
   if (access_ == Access::kRead) return make_error("ledger is open read-only");
   const rocksdb::WriteOptions wo = write_options();
   FZ_TRY(from_rocks(db_->Write(wo, &batch), fmt::format("cannot write to ledger {}", dir_)));
-  commits_.fetch_add(1, std::memory_order_release);
   head_seq_ = new_head_seq;
   log_head_seq_ = new_head_seq;
   head_hash_ = new_head_hash;

@@ -16,7 +16,6 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -77,12 +76,6 @@ class Ledger {
 
   // The sequence number stored under an event id, if any.
   Result<std::optional<std::uint64_t>> seq_of(std::string_view id) const;
-  // For each id, whether the id index holds it (one batched lookup). Safe on any thread while this
-  // Ledger's writer commits; pair it with commits() read before the call (see Appender::probe).
-  Result<std::vector<bool>> ids_present(const std::vector<std::string_view>& ids) const;
-  // How many commit() calls this Ledger has completed (the log writes it made); any thread may read it.
-  // A lookup that started after reading N sees every batch of commits 1..N.
-  std::uint64_t commits() const { return commits_.load(std::memory_order_acquire); }
   // The raw stored value (record ‖ hash) of a sequence number, if any.
   Result<std::optional<std::string>> raw_event(std::uint64_t seq) const;
   // Reads and decodes one event.
@@ -127,8 +120,7 @@ class Ledger {
   rocksdb::WriteOptions write_options() const;
   void remove_ingest_leftovers();
 
-  std::uint64_t ingest_files_ = 0;
-  std::atomic<std::uint64_t> commits_{0};  // names the table files write_projection builds
+  std::uint64_t ingest_files_ = 0;  // names the table files write_projection builds
   std::string dir_;
   Access access_ = Access::kRead;
   int lock_fd_ = -1;

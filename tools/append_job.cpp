@@ -126,33 +126,7 @@ Status read_jsonl_records(std::istream& in, const std::function<void(InputRecord
 
 namespace {
 
-// Looks up the chunk's ids in the id index in one batched read, here on the parsing thread, so that the
-// staging thread need not read the index for an id found absent (Appender::probe, absent_as_of).
-void look_up_ids(const Ledger* ledger, Chunk& chunk) {
-  if (ledger == nullptr) return;
-  std::vector<std::string_view> ids;
-  for (const InputRecord& rec : chunk.lines) {
-    if (!rec.reason.empty() || rec.chain || rec.skipped) continue;
-    for (const Event& e : rec.events) ids.push_back(e.id);
-  }
-  if (ids.empty()) return;
-  const std::uint64_t as_of = ledger->commits();  // before the lookup: it sees every batch up to here
-  auto present = ledger->ids_present(ids);
-  if (!present) return;  // the staging thread reads the index itself and reports what fails
-  std::size_t next = 0;
-  for (InputRecord& rec : chunk.lines) {
-    if (!rec.reason.empty() || rec.chain || rec.skipped) continue;
-    rec.absent_as_of = as_of;
-    rec.id_absent.resize(rec.events.size());
-    for (std::size_t k = 0; k < rec.events.size(); ++k) rec.id_absent[k] = !(*present)[next++];
-  }
-}
-
-void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q, const Ledger* ledger) {
-  auto push = [&](Chunk&& c) {
-    look_up_ids(ledger, c);
-    q.push(std::move(c));
-  };
+void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q) {
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     Chunk chunk{i, {}, false, std::nullopt, 0};
     chunk.lines.reserve(kLinesPerChunk);
@@ -165,7 +139,7 @@ void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q, const Ledger
         if (!got) {
           chunk.read_error = got.message();
           chunk.last_line = line_no;
-          push(std::move(chunk));
+          q.push(std::move(chunk));
           q.finish();
           return;
         }
@@ -174,13 +148,13 @@ void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q, const Ledger
         encode_records(record);
         chunk.lines.push_back(std::move(record));
         if (chunk.lines.size() == kLinesPerChunk) {
-          push(std::move(chunk));
+          q.push(std::move(chunk));
           chunk = Chunk{i, {}, false, std::nullopt, 0};
           chunk.lines.reserve(kLinesPerChunk);
         }
       }
       chunk.end_of_input = true;
-      push(std::move(chunk));
+      q.push(std::move(chunk));
       continue;
     }
     std::uint64_t last_line = 0;
@@ -190,7 +164,7 @@ void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q, const Ledger
           chunk_bytes += line_bytes;
           chunk.lines.push_back(std::move(record));
           if (chunk.lines.size() == kLinesPerChunk || chunk_bytes >= kBytesPerChunk) {
-            push(std::move(chunk));
+            q.push(std::move(chunk));
             chunk = Chunk{i, {}, false, std::nullopt, 0};
             chunk.lines.reserve(kLinesPerChunk);
             chunk_bytes = 0;
@@ -200,12 +174,12 @@ void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q, const Ledger
     if (!read.ok()) {
       chunk.read_error = read.message();
       chunk.last_line = last_line;
-      push(std::move(chunk));
+      q.push(std::move(chunk));
       q.finish();
       return;
     }
     chunk.end_of_input = true;
-    push(std::move(chunk));
+    q.push(std::move(chunk));
   }
   q.finish();
 }
@@ -236,20 +210,16 @@ Disposition stage_record(Appender& appender, InputRecord& rec, std::unordered_se
   const bool encoded = rec.encoded.size() == rec.events.size();
   for (std::size_t k : take)
     records.push_back(encoded ? std::move(rec.encoded[k]) : encode_event(rec.events[k]));
-  auto absent_as_of = [&](std::size_t k) -> std::optional<std::uint64_t> {
-    if (rec.absent_as_of && k < rec.id_absent.size() && rec.id_absent[k]) return rec.absent_as_of;
-    return std::nullopt;
-  };
   if (take.size() > 1) {
     for (std::size_t j = 0; j < take.size(); ++j) {
-      const Disposition d = appender.probe(rec.events[take[j]], records[j], reason, absent_as_of(take[j]));
+      const Disposition d = appender.probe(rec.events[take[j]], records[j], reason);
       if (d == Disposition::kFailed || d == Disposition::kRejected) return d;
     }
   }
   std::size_t staged = 0, dup = 0;
   for (std::size_t j = 0; j < take.size(); ++j) {
     const Event& e = rec.events[take[j]];
-    const Disposition d = appender.stage_encoded(e, std::move(records[j]), reason, absent_as_of(take[j]));
+    const Disposition d = appender.stage_encoded(e, std::move(records[j]), reason);
     if (d == Disposition::kFailed) return d;
     if (d == Disposition::kRejected) {
       if (staged > 0) *reason = fmt::format("{}: {} (the row's earlier events stay appended)", e.id, *reason);
@@ -310,7 +280,7 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
   appender.emplace(ledger, projector);
   std::uint64_t earlier_durable = 0;  // events acknowledged by earlier Appenders and exported publishes
   ChunkQueue queue(4);
-  std::thread producer([&] { produce(inputs, queue, &ledger); });
+  std::thread producer([&] { produce(inputs, queue); });
 
   std::optional<Error> failure;
   std::uint64_t file_rejected = 0, file_duplicates = 0, file_skipped = 0;

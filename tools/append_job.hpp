@@ -31,10 +31,6 @@ struct InputRecord {
   // The canonical records of `events` (encode_event), one each, when the parsing thread made them;
   // empty: they are made when staged.
   std::vector<std::string> encoded;
-  // Set by the parsing thread's batched lookup of the id index: id_absent[k] says events[k]'s id was not
-  // in it as of commit number absent_as_of (Appender::probe's absent_as_of). Empty: not looked up.
-  std::optional<std::uint64_t> absent_as_of;
-  std::vector<bool> id_absent;
   // The first `shared` events are definitions several records repeat (an import's implicit plan):
   // each is staged at most once per run, and its later repetitions are not counted at all.
   std::size_t shared = 0;
