@@ -112,7 +112,7 @@ AccountBook::Bucket& AccountBook::journal_bucket(const std::string& account, std
     full_buckets_.emplace_back(pformat::journal_bucket_key(account, b.bucket), std::move(b.value));
   }
   b = Bucket{bucket, {}, false};
-  if (db_ != nullptr) {
+  if (db_ != nullptr && bucket * pformat::kJournalBucketSeqs <= stored_limit_) {
     ++counters_.bucket_gets;
     // The bucket may have been started by an earlier batch (a batch boundary inside 4096 events).
     const rocksdb::Status s =

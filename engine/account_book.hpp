@@ -23,6 +23,7 @@
 #include <rocksdb/write_batch.h>
 #include <boost/unordered/unordered_flat_map.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -49,6 +50,9 @@ class AccountBook {
 
   // Whether post() also records the journal index (default). Off for evaluation-only replays.
   void set_journal(bool on) { journal_on_ = on; }
+  // The column family holds no projection of an event after `seq` (the engine's last checkpoint, written
+  // or being written): a journal bucket that starts after it cannot be stored yet, so it is not read.
+  void set_stored_limit(std::uint64_t seq) { stored_limit_ = seq; }
 
   // Books an accepted posting: total, schedule and journal index.
   void post(const Posting& p, std::uint16_t index);
@@ -81,6 +85,7 @@ class AccountBook {
 
   std::size_t cache_limit_;
   bool journal_on_ = true;
+  std::uint64_t stored_limit_ = UINT64_MAX;
   rocksdb::DB* db_ = nullptr;
   rocksdb::ColumnFamilyHandle* cf_ = nullptr;
   std::string io_error_;

@@ -39,6 +39,7 @@ Engine::Engine(Ledger& ledger, Versions versions, Mode mode)
     init_error_ = head.message();
   }
   batch_head_ = inflight_head_ = committed_head_;
+  accounts_.set_stored_limit(inflight_head_);
 }
 
 namespace {
@@ -255,6 +256,7 @@ Status Engine::flush(rocksdb::WriteBatch& batch) {
   batch_postings_.clear();
   batch_versions_.clear();
   inflight_head_ = batch_head_;
+  accounts_.set_stored_limit(inflight_head_);
   return Status::Ok();
 }
 
@@ -274,6 +276,7 @@ void Engine::discard() {
   batch_versions_.clear();
   versions_.drop_after(committed_head_);
   batch_head_ = inflight_head_ = committed_head_;
+  accounts_.set_stored_limit(inflight_head_);
 }
 
 }  // namespace fz::engine
