@@ -15,7 +15,6 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
-#include <boost/container_hash/hash.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <algorithm>
@@ -28,14 +27,9 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "core/string_hash.hpp"
 
 namespace fz::engine {
-
-// Hashes std::string and std::string_view alike, so that a lookup by a view builds no string.
-struct StringKeyHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return boost::hash<std::string_view>()(s); }
-};
 
 template <class T>
 class Table {
@@ -210,7 +204,7 @@ class Table {
   rocksdb::ColumnFamilyHandle* cf_ = nullptr;
   mutable std::string io_error_;
   Counters counters_;
-  boost::unordered_flat_map<std::string, Slot, StringKeyHash, std::equal_to<>> map_;
+  StringMap<Slot> map_;
   std::vector<std::string> pending_;   // ids changed by the current batch, each once
   std::vector<std::string> inflight_;  // ids written by the batch in flight
   // The event being applied: (id, its slot before the event's first change, nullopt if it had none).

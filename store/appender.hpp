@@ -18,8 +18,6 @@
 #pragma once
 
 #include <rocksdb/write_batch.h>
-#include <boost/container_hash/hash.hpp>
-#include <boost/unordered/unordered_flat_map.hpp>
 
 #include <future>
 #include <optional>
@@ -27,6 +25,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "core/string_hash.hpp"
 #include "model/event.hpp"
 #include "store/ledger.hpp"
 
@@ -98,11 +97,7 @@ class Appender {
 
  private:
   // id -> index into the staged events; looked up by view, so a probe builds no string.
-  struct IdHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return boost::hash<std::string_view>()(s); }
-  };
-  using IdIndex = boost::unordered_flat_map<std::string, std::size_t, IdHash, std::equal_to<>>;
+  using IdIndex = StringMap<std::size_t>;
   struct Staged {
     std::string id;
     std::string record;
