@@ -5,7 +5,7 @@
 // the thread takes every queued request at once, stages their events in arrival order (the same rules
 // as `fenzhang append`: stage_record in tools/append_job.hpp) and writes them as one synced batch, while
 // the requests that arrive meanwhile wait for the next batch (one batch is written while the next is
-// staged; with nothing in flight, the writer waits up to 3 ms for the clients it has just answered, so
+// staged; with nothing in flight, the writer waits up to 0.5 ms for the clients it has just answered, so
 // that they share the next batch). A request's callback runs only once its batch is durable, with that
 // request's own counts and rejections; a failed write fails every request not yet durable, and the writer
 // then refuses more.

@@ -4,11 +4,76 @@
 
 #include <algorithm>
 #include <cassert>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
 #include <utility>
 
 #include "store/codec.hpp"
 
 namespace fz {
+
+// One thread that writes the batches in flight, one job at a time, kept for the Appender's life: the
+// server commits hundreds of small batches a second, and a thread per batch (std::async) cost a clone,
+// an 8 MiB stack mapping and its page faults each time.
+class Appender::Writer {
+ public:
+  Writer() : thread_([this] { run(); }) {}
+  ~Writer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Hands over the next job; the previous one must have been waited for.
+  void start(std::function<Status()> job) {
+    {
+      std::lock_guard lock(mu_);
+      assert(!job_ && !finished_);
+      job_ = std::move(job);
+    }
+    cv_.notify_all();
+  }
+  // Blocks until the job handed over has run, and returns its status.
+  Status wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return finished_; });
+    finished_ = false;
+    return std::move(result_);
+  }
+
+ private:
+  void run() {
+    disable_rocksdb_perf_counters();
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return job_ || stop_; });
+      if (!job_) return;  // stopping, nothing handed over
+      std::function<Status()> job = std::move(job_);
+      job_ = nullptr;
+      lock.unlock();
+      Status s = job();
+      lock.lock();
+      result_ = std::move(s);
+      finished_ = true;
+      cv_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::function<Status()> job_;
+  bool finished_ = false;
+  bool stop_ = false;
+  Status result_ = Status::Ok();
+  std::thread thread_;  // last: started once the members above exist
+};
 
 Appender::Appender(Ledger& ledger, Projector* projector)
     : ledger_(ledger), projector_(projector), head_seq_(ledger.head_seq()), head_hash_(ledger.head_hash()) {}
@@ -86,7 +151,7 @@ Disposition Appender::stage_encoded(const Event& event, std::string record, std:
 
 Appender::~Appender() {
   // A write still in flight finishes (or fails) before the batch it reads from goes away.
-  if (inflight_.done.valid()) (void)inflight_.done.get();
+  if (inflight_.writing) (void)writer_->wait();
 }
 
 Status Appender::commit() {
@@ -115,8 +180,9 @@ Status Appender::start_commit() {
   std::swap(inflight_.staged_ids, staged_ids_);
   inflight_.head_seq = head_seq_;
   inflight_.head_hash = head_hash_;  // the chain's head before this batch; the writer moves it on
-  inflight_.done = std::async(std::launch::async, [this]() -> Status {
-    disable_rocksdb_perf_counters();
+  if (!writer_) writer_ = std::make_unique<Writer>();
+  inflight_.writing = true;
+  writer_->start([this]() -> Status {
     add_events(inflight_);
     FZ_TRY(ledger_.commit(inflight_.batch, inflight_.head_seq, inflight_.head_hash));
     inflight_.events_durable = true;
@@ -149,8 +215,9 @@ void Appender::add_events(Inflight& inflight) {
 }
 
 Status Appender::wait() {
-  if (!inflight_.done.valid()) return Status::Ok();
-  Status s = inflight_.done.get();
+  if (!inflight_.writing) return Status::Ok();
+  inflight_.writing = false;
+  Status s = writer_->wait();
   if (!s.ok() && inflight_.events_durable) {
     // The events are in the log; only the checkpoint after them failed. The stored projection stays at
     // the previous checkpoint, which the next writer brings up to date by replaying the log after it.
@@ -195,7 +262,10 @@ Status Appender::discard() {
 }
 
 void Appender::discard_all() {
-  if (inflight_.done.valid()) (void)inflight_.done.get();
+  if (inflight_.writing) {
+    inflight_.writing = false;
+    (void)writer_->wait();
+  }
   if (projector_ != nullptr) projector_->discard();
   batch_.Clear();
   checkpoint_.Clear();

@@ -14,12 +14,13 @@
 // the batch in flight and everything staged after it, and the error is returned.
 //
 // The Appender borrows the Ledger (opened for writing) and the Projector; one caller thread at a time
-// (the writer thread touches only the batch in flight and the Ledger's commit).
+// (the writer thread touches only the batch in flight and the Ledger's commit). The writer thread is
+// started by the first start_commit() and kept until the Appender is destroyed.
 #pragma once
 
 #include <rocksdb/write_batch.h>
 
-#include <future>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -110,8 +111,9 @@ class Appender {
     IdIndex staged_ids;
     std::uint64_t head_seq = 0;
     format::Hash head_hash{};  // before the write: the chain's head before the batch; after: with it
-    std::future<Status> done;  // valid while the batch is being written
+    bool writing = false;      // handed to the writer thread and not yet waited for
   };
+  class Writer;  // the writer thread (appender.cpp)
 
   void discard_all();
   void add_events(Inflight& inflight);
@@ -126,6 +128,7 @@ class Appender {
   rocksdb::WriteBatch batch_;
   rocksdb::WriteBatch checkpoint_;
   Inflight inflight_;
+  std::unique_ptr<Writer> writer_;  // declared after what its thread reads, so it is joined first
   std::uint64_t durable_events_ = 0;
   std::optional<Error> failure_;
 };
