@@ -90,6 +90,8 @@ class Appender {
   [[nodiscard]] Status discard();
 
   std::size_t staged() const { return staged_.size(); }
+  // The id of the i-th event staged since the last start_commit() (i < staged()).
+  std::string_view staged_id(std::size_t i) const { return staged_[i].id; }
   // Set once stage() returned kFailed.
   const std::optional<Error>& failure() const { return failure_; }
   std::uint64_t staged_head_seq() const { return head_seq_; }

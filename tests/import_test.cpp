@@ -596,6 +596,48 @@ TEST_CASE(
   CHECK(contains(more.out, "9000081008  missing in ledger"));
 }
 
+TEST_CASE("a dry run decides every row as the import does, the engine's rejections included") {
+  Ledger l;
+  l.setup();
+  // Refunds of orders the ledger does not hold: the engine refuses each ("has not been paid"), and the
+  // dry run says so with the import's own rejection lines and exit status, printing no event.
+  const std::string refunds = "import tbk refunds " + example("refunds-2026-11.csv");
+  const std::string before = l.books();
+  auto dry = l(refunds + " --dry-run 2>&1");
+  CHECK(dry.exit_code == 1);
+  CHECK(json_lines(dry.out).empty());
+  CHECK(contains(dry.out, "would append 0, duplicates 0, rejected 3"));
+  CHECK(contains(dry.out, "skipped 2 rows (维权状态 other than 维权成功)"));
+  auto real = l(refunds);
+  CHECK(real.exit_code == 1);
+  CHECK(contains(real.out, "appended 0, duplicates 0, rejected 3"));
+  auto rejections = [](const std::string& out) {
+    std::vector<std::string> r;
+    for (const std::string& line : lines_of(out)) {
+      if (contains(line, "has not been paid")) r.push_back(line);
+    }
+    return r;
+  };
+  CHECK(rejections(dry.out).size() == 3);
+  CHECK(rejections(dry.out) == rejections(real.out));
+  CHECK(l.books() == before);
+  // Once the orders are in, the dry run prints exactly the events the import then appends.
+  l.import_orders(example("orders-2026-10.csv"), 1);
+  l.import_orders(example("orders-2026-11.csv"), 0);
+  const std::string paid = l.books();
+  auto now = l(refunds + " --dry-run 2>/dev/null");
+  CHECK(now.exit_code == 0);
+  const auto events = json_lines(now.out);
+  CHECK(events.size() == 3);
+  CHECK(l.books() == paid);  // nothing written
+  CHECK(contains(l(refunds).out, fmt::format("appended {}, duplicates 0, rejected 0", events.size())));
+  // The dry run's lines are the log's last events, byte for byte as `export events` prints them.
+  const auto log = json_lines(l("export events 2>/dev/null").out);
+  REQUIRE(log.size() >= events.size());
+  CHECK(std::vector<std::string>(log.end() - static_cast<std::ptrdiff_t>(events.size()), log.end()) ==
+        events);
+}
+
 TEST_CASE("dry run prints JSON Lines events and writes nothing") {
   TempDir d;
   auto r = run(fmt::format("{} --db {} import tbk orders {} --map {} --dry-run 2>/dev/null", fz::test::bin(),

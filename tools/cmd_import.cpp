@@ -8,14 +8,20 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <cassert>
+#include <filesystem>
 #include <memory>
 #include <optional>
+#include <random>
 #include <unordered_set>
 
+#include "engine/engine.hpp"
 #include "import/import.hpp"
 #include "model/event_json.hpp"
 #include "store/codec.hpp"
 #include "store/ledger.hpp"
+#include "tools/append_job.hpp"
 #include "tools/arguments.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
@@ -105,21 +111,65 @@ Result<OpenedReports> open_reports(const ImportArgs& a, const imports::ImportMap
   return out;
 }
 
-// --dry-run: the events that would be appended, as JSON Lines on standard output; ids already in the
-// ledger with the same body are left out (duplicates), other bodies are conflicts. The engine's
-// preconditions are not evaluated (that needs the write path). Rejections and the summary go to
-// standard error. Nothing is written; a missing ledger is an empty one.
-int dry_run(const Globals& g, OpenedReports& opened, OffsetSec offset) {
-  std::unique_ptr<Ledger> ledger;
-  struct stat st {};
-  if (::stat(g.db_dir().c_str(), &st) == 0) {
-    auto l = Ledger::open(g.db_dir(), Ledger::Access::kRead);
-    if (!l) return fail(l.message());
-    ledger = std::move(*l);
+// A ledger to evaluate a dry run against: the ledger itself, read-only, or when there is none yet, an
+// empty private one in a temporary directory (removed with this object).
+class DryRunLedger {
+ public:
+  static Result<std::unique_ptr<DryRunLedger>> open(const std::string& dir) {
+    auto out = std::unique_ptr<DryRunLedger>(new DryRunLedger());
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) {
+      auto l = Ledger::open(dir, Ledger::Access::kRead);
+      if (!l) return l.error();
+      out->ledger_ = std::move(*l);
+      return out;
+    }
+    std::error_code ec;
+    out->scratch_dir_ = std::filesystem::temp_directory_path(ec) /
+                        fmt::format("fenzhang-dry-run-{}-{}", ::getpid(), std::random_device{}());
+    if (ec) return make_error("no temporary directory for the dry run: " + ec.message());
+    auto l = Ledger::open(out->scratch_dir_.string(), Ledger::Access::kScratch);
+    if (!l) return l.error();
+    out->ledger_ = std::move(*l);
+    return out;
   }
-  std::optional<Appender> probe;
-  if (ledger) probe.emplace(*ledger, nullptr);
-  std::unordered_set<std::string> seen;
+  ~DryRunLedger() {
+    ledger_.reset();
+    std::error_code ec;
+    if (!scratch_dir_.empty()) std::filesystem::remove_all(scratch_dir_, ec);
+  }
+  DryRunLedger(const DryRunLedger&) = delete;
+  DryRunLedger& operator=(const DryRunLedger&) = delete;
+  Ledger& ledger() { return *ledger_; }
+
+ private:
+  DryRunLedger() = default;
+  std::filesystem::path scratch_dir_;
+  std::unique_ptr<Ledger> ledger_;
+};
+
+// --dry-run: the events that would be appended, as JSON Lines on standard output, decided exactly as a
+// real import decides them (stage_record: ids already in the ledger with the same body are duplicates,
+// other bodies conflicts, and the engine evaluates each event against the ledger's projection and the
+// events before it in the input: an unknown streamer, a refund over the amount, a failing `require` are
+// rejections here too). Rejections and the summary go to standard error. Nothing is written: the
+// events are staged and never committed, so the engine's pending state grows with the input (the
+// whole report is in memory already). A missing ledger is an empty one.
+int dry_run(const Globals& g, OpenedReports& opened, OffsetSec offset, const char* skipped_what) {
+  auto target = DryRunLedger::open(g.db_dir());
+  if (!target) return fail(target.message());
+  Ledger& ledger = (*target)->ledger();
+  auto engine = engine::Engine::for_append(ledger);
+  if (!engine) return fail(engine.message());
+  if ((*engine)->projection_head() != ledger.head_seq()) {
+    return fail(fmt::format(
+        "the projection of ledger {} is behind its log (seq {} of {}): an append is running or was "
+        "interrupted; run the dry run again once it has finished (the next append brings the projection "
+        "up to date)",
+        g.db_dir(), (*engine)->projection_head(), ledger.head_seq()));
+  }
+  Appender appender(ledger, engine->get());
+  std::unordered_set<std::string> shared_seen;
   std::uint64_t events = 0, duplicates = 0, rejected = 0, skipped = 0;
   for (std::size_t i = 0; i < opened.inputs.size(); ++i) {
     InputRecord rec;
@@ -131,49 +181,37 @@ int dry_run(const Globals& g, OpenedReports& opened, OffsetSec offset) {
         ++skipped;
         continue;
       }
-      auto reject = [&](const std::string& why) {
-        ++rejected;
-        std::cerr << escape_display(
-                         fmt::format("{}:{}: {}: {}", opened.inputs[i].name, rec.line, rec.id, why))
-                  << "\n";
-      };
-      if (!rec.reason.empty()) {
-        reject(rec.reason);
-        continue;
-      }
-      std::vector<const Event*> out;
-      bool ok = true;
-      for (std::size_t k = 0; k < rec.events.size() && ok; ++k) {
-        const Event& e = rec.events[k];
-        if (seen.contains(e.id)) continue;
-        if (probe) {
-          std::string why;
-          const Disposition d = probe->probe(e, encode_event(e), &why);
-          if (d == Disposition::kFailed) return fail(why);
-          if (d == Disposition::kRejected) {
-            reject(why);
-            ok = false;
-          }
-          if (d == Disposition::kDuplicate) {
-            if (k >= rec.shared) ++duplicates;
-            continue;
-          }
-        }
-        out.push_back(&e);
-      }
-      if (!ok) continue;
-      for (const Event* e : out) {
-        seen.insert(e->id);
+      const std::size_t before = appender.staged();
+      std::string reason = rec.reason;
+      const Disposition d = rec.reason.empty()
+                                ? stage_record(appender, rec, shared_seen, &reason, &duplicates)
+                                : Disposition::kRejected;
+      if (d == Disposition::kFailed) return fail(reason);
+      // What was staged (a rejected row's earlier events stay appended, as in a real import).
+      for (std::size_t k = before; k < appender.staged(); ++k) {
+        const std::string_view id = appender.staged_id(k);
+        auto e =
+            std::find_if(rec.events.begin(), rec.events.end(), [&](const Event& x) { return x.id == id; });
+        assert(e != rec.events.end());
         std::cout << event_to_json(*e, offset) << "\n";
         ++events;
       }
+      if (d == Disposition::kRejected) {
+        ++rejected;
+        std::cerr << escape_display(
+                         fmt::format("{}:{}: {}: {}", opened.inputs[i].name, rec.line, rec.id, reason))
+                  << "\n";
+      }
     }
   }
+  if (Status s = appender.discard(); !s.ok()) return fail(s.message());
   for (auto& n : opened.notes) std::cerr << escape_display(n) << "\n";
   for (auto& s : opened.sources) {
     for (auto& n : s->notes()) std::cerr << escape_display(n) << "\n";
   }
-  if (skipped > 0) std::cerr << fmt::format("skipped {} row{}\n", skipped, skipped == 1 ? "" : "s");
+  if (skipped > 0) {
+    std::cerr << fmt::format("skipped {} row{} ({})\n", skipped, skipped == 1 ? "" : "s", skipped_what);
+  }
   std::cerr << fmt::format("dry run: would append {}, duplicates {}, rejected {} (nothing written)\n", events,
                            duplicates, rejected);
   return rejected > 0 ? kExitRejected : kExitOk;
@@ -196,7 +234,8 @@ int run(const Globals& g, const ImportArgs& a) {
   // Every report is read (and decoded) before the ledger opens.
   auto opened = open_reports(a, map, *offset);
   if (!opened) return fail(opened.message());
-  if (a.dry_run) return dry_run(g, *opened, *offset);
+  const char* skipped_what = "维权状态 other than 维权成功";
+  if (a.dry_run) return dry_run(g, *opened, *offset, skipped_what);
   AppendExtras extras;
   extras.notes = [&] {
     std::vector<std::string> notes = opened->notes;
@@ -206,7 +245,7 @@ int run(const Globals& g, const ImportArgs& a) {
     return notes;
   };
   extras.show_skipped = a.refunds;
-  extras.skipped_what = "维权状态 other than 维权成功";
+  extras.skipped_what = skipped_what;
   return append_inputs(g, opened->inputs, AppendOptions{}, extras);
 }
 
