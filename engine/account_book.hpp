@@ -43,6 +43,8 @@ class AccountBook {
     db_ = db;
     cf_ = cf;
   }
+  // The hot window: how many accounts (and journal buckets) stay in memory once written.
+  void set_cache_limit(std::size_t accounts) { cache_limit_ = std::max<std::size_t>(accounts, 1); }
 
   // The account's balance and schedule, or nullptr when nothing was ever posted to it (or it could
   // not be read: see take_io_error). Valid until the next non-const call.

@@ -75,6 +75,12 @@ Result<std::unique_ptr<Engine>> Engine::for_append(Ledger& ledger) {
   return std::make_unique<Engine>(ledger, std::move(*versions), Mode::kAppend);
 }
 
+void Engine::set_hot_entries(std::size_t entries) {
+  state_.set_cache_limit(entries);
+  accounts_.set_cache_limit(entries);
+  targets_.set_cache_limit(entries);
+}
+
 std::uint64_t Engine::governed_count(std::uint64_t version_seq) const {
   for (const auto& [seq, n] : governed_) {
     if (seq == version_seq) return n;

@@ -83,6 +83,14 @@ class Engine final : public Projector {
   // The interval `fenzhang append` uses (docs/storage.md).
   static constexpr std::uint64_t kDefaultCheckpointEvents = std::uint64_t{1} << 16;
 
+  // The hot window (docs/storage.md): how many entities of each kind, keyed targets and accounts stay
+  // in memory once they are durable; past it the clean ones are dropped and read back from the stored
+  // projection when next needed. What is pending or being written always stays (bounded by the
+  // checkpoint interval). Memory grows with it; so does the share of reads answered from memory.
+  void set_hot_entries(std::size_t entries);
+  static constexpr std::size_t kDefaultHotEntries = std::size_t{1} << 16;
+  static constexpr std::size_t kMaxHotEntries = std::size_t{1} << 24;
+
   // How many postings the last accepted event produced.
   std::size_t last_posting_count() const { return last_posting_count_; }
   const Versions& versions() const { return versions_; }

@@ -36,6 +36,14 @@ std::string sample_events() {
   return ss.str();
 }
 
+// The default rules file's text.
+std::string default_rules() {
+  std::ifstream in(fz::test::source_dir() + "/rules/taobao-live.rules");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 AppendReport append(Ledger& ledger, const std::string& text, std::size_t batch = 4096,
                     std::vector<LineRejection>* rejections = nullptr) {
   auto eng_or = engine::Engine::for_append(ledger);
@@ -142,13 +150,11 @@ TEST_CASE("the projection is the same however the events were batched, and equal
 TEST_CASE(
     "with rules: one by one, in batches, all at once, rules published before or after: one projection") {
   TempDir dir;
-  std::ifstream rules_in(fz::test::source_dir() + "/rules/taobao-live.rules");
-  std::stringstream rules;
-  rules << rules_in.rdbuf();
+  const std::string rules = default_rules();
   auto publish = [&](Ledger& l) {
     std::string diagnostics;
-    auto r = engine::publish_rules(l, rules.str(), "taobao-live.rules", t("2026-11-27T00:00:00+08:00"),
-                                   &diagnostics);
+    auto r =
+        engine::publish_rules(l, rules, "taobao-live.rules", t("2026-11-27T00:00:00+08:00"), &diagnostics);
     const std::string why = r.ok() ? std::string() : std::string(r.message()) + diagnostics;
     REQUIRE_MESSAGE(r.ok(), why);
     return *r;
@@ -238,11 +244,9 @@ TEST_CASE("an evaluation-only rebuild (what-if) keeps a full replay's balances, 
   TempDir dir;
   auto ledger = Ledger::open(dir / "db", Ledger::Access::kWrite);
   REQUIRE(ledger.ok());
-  std::ifstream rules_in(fz::test::source_dir() + "/rules/taobao-live.rules");
-  std::stringstream rules;
-  rules << rules_in.rdbuf();
+  const std::string rules = default_rules();
   std::string diagnostics;
-  REQUIRE(engine::publish_rules(**ledger, rules.str(), "taobao-live.rules", t("2026-11-27T00:00:00+08:00"),
+  REQUIRE(engine::publish_rules(**ledger, rules, "taobao-live.rules", t("2026-11-27T00:00:00+08:00"),
                                 &diagnostics)
               .ok());
   std::ostringstream generated;
@@ -297,9 +301,7 @@ TEST_CASE(
     "write-back: between checkpoints a batch carries only its events, and readers answer as of the "
     "checkpoint") {
   TempDir dir;
-  std::ifstream rules_in(fz::test::source_dir() + "/rules/taobao-live.rules");
-  std::stringstream rules;
-  rules << rules_in.rdbuf();
+  const std::string rules = default_rules();
   std::ostringstream generated;
   generate_events(GenOptions{6000, 5, 20}, generated);
   std::string diagnostics;
@@ -310,7 +312,7 @@ TEST_CASE(
   {
     auto ledger = Ledger::open(dir / "every-batch", Ledger::Access::kWrite);
     REQUIRE(ledger.ok());
-    REQUIRE(engine::publish_rules(**ledger, rules.str(), "r.rules", published_at, &diagnostics).ok());
+    REQUIRE(engine::publish_rules(**ledger, rules, "r.rules", published_at, &diagnostics).ok());
     REQUIRE(append(**ledger, generated.str(), 512).rejected == 0);
     reference = digest(**ledger);
   }
@@ -319,7 +321,7 @@ TEST_CASE(
   {
     auto ledger = Ledger::open(db, Ledger::Access::kWrite);
     REQUIRE(ledger.ok());
-    REQUIRE(engine::publish_rules(**ledger, rules.str(), "r.rules", published_at, &diagnostics).ok());
+    REQUIRE(engine::publish_rules(**ledger, rules, "r.rules", published_at, &diagnostics).ok());
     const std::uint64_t published_seq = (*ledger)->head_seq();
     auto eng = engine::Engine::for_append(**ledger);
     REQUIRE(eng.ok());
@@ -370,7 +372,7 @@ TEST_CASE(
     // And an append that ends normally writes its last checkpoint: the projection covers the whole log.
     auto ledger = Ledger::open(dir / "ends", Ledger::Access::kWrite);
     REQUIRE(ledger.ok());
-    REQUIRE(engine::publish_rules(**ledger, rules.str(), "r.rules", published_at, &diagnostics).ok());
+    REQUIRE(engine::publish_rules(**ledger, rules, "r.rules", published_at, &diagnostics).ok());
     auto eng = engine::Engine::for_append(**ledger);
     REQUIRE(eng.ok());
     (*eng)->set_checkpoint_interval(2500);
@@ -390,15 +392,13 @@ TEST_CASE("property: a checkpoint at any seq plus the replay of the tail equals 
   // (1) the stored projection is the replay of exactly events 1..cut, and (2) a writer's catch-up from
   // that checkpoint gives, byte for byte, the projection dump of a ledger appended in one go.
   TempDir dir;
-  std::ifstream rules_in(fz::test::source_dir() + "/rules/taobao-live.rules");
-  std::stringstream rules;
-  rules << rules_in.rdbuf();
+  const std::string rules = default_rules();
   const TimeUs published_at = t("2026-11-27T00:00:00+08:00");
   auto fresh = [&](const std::string& name) {
     auto ledger = Ledger::open(dir / name, Ledger::Access::kWrite);
     REQUIRE(ledger.ok());
     std::string diagnostics;
-    REQUIRE(engine::publish_rules(**ledger, rules.str(), "r.rules", published_at, &diagnostics).ok());
+    REQUIRE(engine::publish_rules(**ledger, rules, "r.rules", published_at, &diagnostics).ok());
     return std::move(*ledger);
   };
   auto lines_of = [](const std::string& text, std::size_t from, std::size_t to) {
@@ -476,4 +476,45 @@ TEST_CASE("property: a checkpoint at any seq plus the replay of the tail equals 
     }
   }
   CHECK(cases == 15);
+}
+
+TEST_CASE("the hot window's size changes what is read back, never the projection") {
+  // A generated ledger appended with write-back checkpoints and hot windows from 1 entity up: the clean
+  // entities, targets and accounts past the window are dropped and read back from the last checkpoint
+  // when next needed. The projection dump must equal, byte for byte, that of the default engine writing
+  // its projection with every batch.
+  TempDir dir;
+  const std::string rules = default_rules();
+  std::ostringstream generated;
+  generate_events(GenOptions{3000, 17, 12}, generated);
+  auto fresh = [&](const std::string& name) {
+    auto ledger = Ledger::open(dir / name, Ledger::Access::kWrite);
+    REQUIRE(ledger.ok());
+    std::string diagnostics;
+    REQUIRE(
+        engine::publish_rules(**ledger, rules, "r.rules", t("2026-11-27T00:00:00+08:00"), &diagnostics).ok());
+    return std::move(*ledger);
+  };
+  std::string reference;
+  {
+    auto ledger = fresh("ref");
+    REQUIRE(append(*ledger, generated.str()).rejected == 0);
+    reference = engine::projection_dump(*ledger).value();
+  }
+  for (std::size_t hot :
+       {std::size_t{1}, std::size_t{7}, std::size_t{200}, engine::Engine::kDefaultHotEntries}) {
+    CAPTURE(hot);
+    auto ledger = fresh(fmt::format("hot-{}", hot));
+    auto eng = engine::Engine::for_append(*ledger);
+    REQUIRE(eng.ok());
+    (*eng)->set_checkpoint_interval(250);
+    (*eng)->set_hot_entries(hot);
+    std::istringstream in(generated.str());
+    AppendOptions opts;
+    opts.batch_events = 100;
+    auto r = run_append(*ledger, eng->get(), {{"in", &in}}, opts, [](const LineRejection&) {});
+    REQUIRE_MESSAGE(r.ok(), r.message());
+    CHECK(r->rejected == 0);
+    CHECK(engine::projection_dump(*ledger).value() == reference);
+  }
 }

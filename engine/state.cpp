@@ -279,6 +279,9 @@ void EntityState::discard() {
 void EntityState::reset() {
   FZ_ALL_TABLES(reset());
 }
+void EntityState::set_cache_limit(std::size_t entities) {
+  FZ_ALL_TABLES(set_cache_limit(entities));
+}
 
 std::string EntityState::take_io_error() {
   // Called for every event: takes each table's error (clearing all of them) without building a list.

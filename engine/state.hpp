@@ -37,6 +37,8 @@ class EntityState {
   void discard();
   void reset();
   std::string take_io_error();
+  // The hot window of every table (Engine::set_hot_entities).
+  void set_cache_limit(std::size_t entities);
 
   Table<Agency> agencies{'a'};
   Table<Streamer> streamers{'s'};

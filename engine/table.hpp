@@ -42,6 +42,11 @@ class Table {
     db_ = db;
     cf_ = cf;
   }
+  // The hot window: how many clean entities stay in memory (Engine::set_hot_entities).
+  void set_cache_limit(std::size_t entities) {
+    cache_limit_ = std::max<std::size_t>(entities, 1);
+    if (clean_count() > cache_limit_) evict_clean();
+  }
 
   // The entity's current value, or nullptr. The pointer is valid until the next call on this table.
   const T* find(std::string_view id) {

@@ -24,6 +24,7 @@ class GroupWriter::State {
   std::unique_ptr<engine::Engine> engine;
   std::optional<Appender> appender;
   std::uint64_t checkpoint_events = 0;
+  std::size_t hot_entries = engine::Engine::kDefaultHotEntries;
   std::unordered_set<std::string> shared_seen;  // unused by JSON Lines records (InputRecord::shared)
 
   Status attach() {
@@ -31,6 +32,7 @@ class GroupWriter::State {
     if (!eng) return eng.error();
     engine = std::move(*eng);
     engine->set_checkpoint_interval(checkpoint_events);
+    engine->set_hot_entries(hot_entries);
     appender.emplace(*ledger, engine.get());
     return Status::Ok();
   }
@@ -42,6 +44,7 @@ class GroupWriter::State {
 
 Result<std::unique_ptr<GroupWriter>> GroupWriter::open(const std::string& dir,
                                                        std::uint64_t checkpoint_events,
+                                                       std::size_t hot_entries,
                                                        std::uint64_t max_queued_events) {
   auto state = std::make_unique<State>();
   auto ledger = Ledger::open(dir, Ledger::Access::kWrite);
@@ -53,6 +56,7 @@ Result<std::unique_ptr<GroupWriter>> GroupWriter::open(const std::string& dir,
     return caught.error();
   }
   state->checkpoint_events = checkpoint_events;
+  state->hot_entries = hot_entries;
   FZ_TRY(state->attach());
   std::unique_ptr<GroupWriter> w(new GroupWriter());
   w->acked_seq_ = state->ledger->head_seq();

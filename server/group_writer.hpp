@@ -67,7 +67,7 @@ class GroupWriter {
   // Opens the ledger for writing (a second writer gets "ledger is locked by pid N"), brings the stored
   // projection up to the log when a crash left it behind, and starts the writer thread.
   static Result<std::unique_ptr<GroupWriter>> open(const std::string& dir, std::uint64_t checkpoint_events,
-                                                   std::uint64_t max_queued_events);
+                                                   std::size_t hot_entries, std::uint64_t max_queued_events);
   ~GroupWriter();  // stop()s
   GroupWriter(const GroupWriter&) = delete;
   GroupWriter& operator=(const GroupWriter&) = delete;

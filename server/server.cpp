@@ -863,7 +863,8 @@ void Server::run() {
 
 int run_server(const Options& options, std::string* error) {
   std::signal(SIGPIPE, SIG_IGN);
-  auto writer = GroupWriter::open(options.db_dir, options.checkpoint_events, options.max_queued_events);
+  auto writer = GroupWriter::open(options.db_dir, options.checkpoint_events, options.hot_entries,
+                                  options.max_queued_events);
   if (!writer) {
     *error = writer.message();
     return 1;

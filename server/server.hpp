@@ -42,6 +42,7 @@ struct Options {
   unsigned io_threads = 2;
   unsigned query_threads = 2;
   std::uint64_t checkpoint_events = std::uint64_t{1} << 16;
+  std::size_t hot_entries = std::size_t{1} << 16;  // the writer engine's hot window (docs/storage.md)
   std::uint64_t max_queued_events = std::uint64_t{1} << 21;
   std::FILE* access_log = stderr;  // borrowed; one JSON line per request
   // Called once the server listens, with "ADDRESS:PORT" as bound (stdout by fenzhang serve).

@@ -84,6 +84,8 @@ struct AppendOptions {
   // the projection with every batch; nullopt for Engine::kDefaultCheckpointEvents. run_append itself
   // only asks the Projector for its last checkpoint at the end.
   std::optional<std::uint64_t> checkpoint_events;
+  // For append_inputs too: the engine's hot window (Engine::set_hot_entries); nullopt for the default.
+  std::optional<std::size_t> hot_entries;
   // Publishes exported rules.published records (`fenzhang append` sets it); without it they are rejected.
   PublishExported publish_exported;
 };

@@ -22,6 +22,7 @@ struct AppendArgs {
   std::vector<std::string> files;
   bool atomic = false;
   std::uint64_t checkpoint_events = engine::Engine::kDefaultCheckpointEvents;
+  std::size_t hot_entries = engine::Engine::kDefaultHotEntries;
 };
 
 int run(const Globals& g, const AppendArgs& a) {
@@ -37,6 +38,7 @@ int run(const Globals& g, const AppendArgs& a) {
   AppendOptions options;
   options.atomic = a.atomic;
   options.checkpoint_events = a.checkpoint_events;
+  options.hot_entries = a.hot_entries;
   return append_inputs(g, inputs, options, {});
 }
 
@@ -69,11 +71,16 @@ int append_inputs(const Globals& g, const std::vector<AppendInput>& inputs, cons
   if (!engine) return fail(engine.message());
   const std::uint64_t checkpoint_events =
       options.checkpoint_events.value_or(engine::Engine::kDefaultCheckpointEvents);
+  const std::size_t hot_entries = options.hot_entries.value_or(engine::Engine::kDefaultHotEntries);
   (*engine)->set_checkpoint_interval(checkpoint_events);
+  (*engine)->set_hot_entries(hot_entries);
   AppendOptions with_publish = options;
   with_publish.publish_exported = [&](const Event& e, const ExportedChain& chain) {
     auto outcome = publish_exported_line(**ledger, *engine, e, chain);
-    if (*engine) (*engine)->set_checkpoint_interval(checkpoint_events);
+    if (*engine) {
+      (*engine)->set_checkpoint_interval(checkpoint_events);
+      (*engine)->set_hot_entries(hot_entries);
+    }
     return outcome;
   };
   auto report = run_append(**ledger, engine->get(), inputs, with_publish, [&](const LineRejection& r) {
@@ -126,6 +133,11 @@ void add_append(CLI::App& app, Globals& g, std::vector<Command>& out) {
                   "more is faster and holds more in memory")
       ->capture_default_str()
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 20));
+  sub->add_option("--hot-entities", args->hot_entries,
+                  "the hot window: entities of each kind, keyed targets and accounts kept in memory once "
+                  "durable (docs/storage.md); more holds more in memory and reads the projection less")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, engine::Engine::kMaxHotEntries));
   out.push_back({sub, [&g, args] { return run(g, *args); }});
 }
 

@@ -20,6 +20,7 @@ struct ServeArgs {
   unsigned query_threads = 2;
   std::size_t max_connections = server::Options{}.max_connections;
   std::uint64_t checkpoint_events = server::Options{}.checkpoint_events;
+  std::size_t hot_entries = server::Options{}.hot_entries;
 };
 
 // "HOST:PORT" or "[V6]:PORT"; false when malformed.
@@ -60,6 +61,7 @@ int run(const Globals& g, const ServeArgs& a) {
   o.query_threads = a.query_threads;
   o.max_connections = a.max_connections;
   o.checkpoint_events = a.checkpoint_events;
+  o.hot_entries = a.hot_entries;
   o.on_listening = [](const std::string& address) {
     // The first line on standard output: where to connect (the port, when --listen gave 0).
     std::fprintf(stdout, "listening on %s\n", address.c_str());
@@ -109,6 +111,11 @@ void add_serve(CLI::App& app, Globals& g, std::vector<Command>& out) {
                   "write the projection every N accepted events (0: with every batch), as append does")
       ->capture_default_str()
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 20));
+  sub->add_option("--hot-entities", args->hot_entries,
+                  "the writer's hot window: entities of each kind, keyed targets and accounts kept in memory "
+                  "once durable, as append's --hot-entities")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24));
   out.push_back({sub, [&g, args] { return run(g, *args); }});
 }
 
