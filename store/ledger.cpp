@@ -217,6 +217,16 @@ rocksdb::ColumnFamilyOptions cf_options(std::string_view name) {
   // does not overlap; with static level sizes a small family spread one file over each of L1..L6 and a
   // point lookup probed every one of them.
   o.level_compaction_dynamic_level_bytes = true;
+  if (name == format::kCfAccounts || name == format::kCfEntities || name == format::kCfTargets) {
+    // Each checkpoint ingests one table file per projection family that overlaps the family's whole key
+    // range, so it lands in L0, and every L0 compaction rewrites the level under it. Letting 12 files
+    // gather (not 4) merges three times as many checkpoints per rewrite: at 10M events the projection's
+    // compaction fell from 84 to 43 s of CPU and the append's CPU by 16%, memory unchanged; no change
+    // at 1M (docs/performance.md). Reads probe up to 12 L0 files, each behind a bloom filter.
+    o.level0_file_num_compaction_trigger = 12;
+    o.level0_slowdown_writes_trigger = std::max(o.level0_slowdown_writes_trigger, 24);
+    o.level0_stop_writes_trigger = std::max(o.level0_stop_writes_trigger, 36);
+  }
   // Point lookups of keys that were never written are the common case while appending.
   o.memtable_whole_key_filtering = true;
   o.memtable_prefix_bloom_size_ratio = 0.05;
