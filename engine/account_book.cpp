@@ -11,32 +11,24 @@
 #include "store/ledger.hpp"
 
 namespace fz::engine {
-namespace {
-
-std::string_view view(const rocksdb::Slice& s) {
-  return std::string_view(s.data(), s.size());
-}
-
-}  // namespace
-
-Result<std::optional<AccountSummary>> load_account(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
-                                                   const std::string& account) {
+Result<std::optional<AccountSummary>> load_account(const Ledger& ledger, const std::string& account) {
   std::string raw;
-  const rocksdb::Status s = db->Get(rocksdb::ReadOptions(), cf, pformat::summary_key(account), &raw);
-  if (s.IsNotFound()) return std::optional<AccountSummary>();
-  if (!s.ok()) return rocks_error(s, fmt::format("cannot read the balance of {}", account));
+  auto found = ledger.get(Family::kAccounts, pformat::summary_key(account), &raw,
+                          fmt::format("cannot read the balance of {}", account));
+  if (!found) return found.error();
+  if (!*found) return std::optional<AccountSummary>();
   AccountSummary summary;
   if (!decode_fen_value(raw, &summary.total_fen)) {
     return make_corruption_error(fmt::format("balance of {} is malformed; run 'fenzhang verify'", account));
   }
   const std::string prefix = pformat::schedule_prefix(account);
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf));
+  ProjectionCursor it = ledger.cursor(Family::kAccounts);
   Int128 sum = 0;
-  for (it->Seek(prefix); it->Valid() && view(it->key()).starts_with(prefix); it->Next()) {
+  for (it.seek(prefix); it.valid_in(prefix); it.next()) {
     TimeUs at = 0;
     Fen amount = 0;
-    if (!pformat::parse_time_key(view(it->key()).substr(prefix.size()), &at) ||
-        !decode_fen_value(view(it->value()), &amount)) {
+    if (!pformat::parse_time_key(it.key().substr(prefix.size()), &at) ||
+        !decode_fen_value(it.value(), &amount)) {
       return make_corruption_error(
           fmt::format("availability schedule of {} is malformed; run 'fenzhang verify'", account));
     }
@@ -44,9 +36,7 @@ Result<std::optional<AccountSummary>> load_account(rocksdb::DB* db, rocksdb::Col
     summary.magnitude += amount < 0 ? -Int128{amount} : Int128{amount};
     sum += amount;
   }
-  if (!it->status().ok()) {
-    return rocks_error(it->status(), fmt::format("cannot read the schedule of {}", account));
-  }
+  FZ_TRY(it.status(fmt::format("cannot read the schedule of {}", account)));
   if (sum != summary.total_fen) {
     return make_corruption_error(
         fmt::format("the availability schedule of {} does not sum to its balance; run "
@@ -56,25 +46,22 @@ Result<std::optional<AccountSummary>> load_account(rocksdb::DB* db, rocksdb::Col
   return std::optional<AccountSummary>(std::move(summary));
 }
 
-Status for_each_journal_entry(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& account,
+Status for_each_journal_entry(const Ledger& ledger, const std::string& account,
                               const std::function<Status(const JournalEntry&)>& fn) {
   const std::string prefix = pformat::journal_prefix(account);
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf));
+  ProjectionCursor it = ledger.cursor(Family::kAccounts);
   std::vector<JournalEntry> entries;
-  for (it->Seek(prefix); it->Valid() && view(it->key()).starts_with(prefix); it->Next()) {
+  for (it.seek(prefix); it.valid_in(prefix); it.next()) {
     std::uint64_t bucket = 0;
-    if (!format::parse_seq_key(view(it->key()).substr(prefix.size()), &bucket) ||
+    if (!format::parse_seq_key(it.key().substr(prefix.size()), &bucket) ||
         bucket > UINT64_MAX / pformat::kJournalBucketSeqs ||
-        !decode_journal_bucket(view(it->value()), bucket * pformat::kJournalBucketSeqs, &entries)) {
+        !decode_journal_bucket(it.value(), bucket * pformat::kJournalBucketSeqs, &entries)) {
       return make_corruption_error(
           fmt::format("journal index of {} is malformed; run 'fenzhang verify'", account));
     }
     for (const JournalEntry& e : entries) FZ_TRY(fn(e));
   }
-  if (!it->status().ok()) {
-    return rocks_error(it->status(), fmt::format("cannot read the journal of {}", account));
-  }
-  return Status::Ok();
+  return it.status(fmt::format("cannot read the journal of {}", account));
 }
 
 void AccountBook::fail(std::string message) {
@@ -82,8 +69,8 @@ void AccountBook::fail(std::string message) {
 }
 
 std::optional<AccountSummary> AccountBook::load(const std::string& account) {
-  if (db_ == nullptr) return std::nullopt;
-  auto loaded = load_account(db_, cf_, account);
+  if (ledger_ == nullptr) return std::nullopt;
+  auto loaded = load_account(*ledger_, account);
   if (!loaded) {
     // Never treat an unreadable account as empty: the engine refuses the event and reports this.
     fail(loaded.message());
@@ -112,14 +99,12 @@ AccountBook::Bucket& AccountBook::journal_bucket(const std::string& account, std
     full_buckets_.emplace_back(pformat::journal_bucket_key(account, b.bucket), std::move(b.value));
   }
   b = Bucket{bucket, {}, false};
-  if (db_ != nullptr && bucket * pformat::kJournalBucketSeqs <= stored_limit_) {
+  if (ledger_ != nullptr && bucket * pformat::kJournalBucketSeqs <= stored_limit_) {
     ++counters_.bucket_gets;
     // The bucket may have been started by an earlier batch (a batch boundary inside 4096 events).
-    const rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), cf_, pformat::journal_bucket_key(account, bucket), &b.value);
-    if (!s.ok() && !s.IsNotFound())
-      fail(fmt::format("cannot read the journal of {}: {}", account, s.ToString()));
-    if (!s.ok()) b.value.clear();
+    auto found = ledger_->get(Family::kAccounts, pformat::journal_bucket_key(account, bucket), &b.value);
+    if (!found) fail(fmt::format("cannot read the journal of {}: {}", account, found.message()));
+    if (!found || !*found) b.value.clear();
   }
   if (b.value.empty()) b.value = empty_journal_bucket();
   return b;
@@ -144,7 +129,7 @@ void AccountBook::post(const Posting& p, std::uint16_t index) {
   b.dirty = true;
 }
 
-void AccountBook::flush(rocksdb::WriteBatch& batch) {
+void AccountBook::flush(ProjectionBatch& batch) {
   assert(inflight_.empty());
   // Collected and written in key order: RocksDB's memtable inserts ascending keys much faster.
   std::vector<std::pair<std::string, std::string>> puts;
@@ -165,7 +150,7 @@ void AccountBook::flush(rocksdb::WriteBatch& batch) {
     b.dirty = false;  // written; the account is in flight
   }
   std::sort(puts.begin(), puts.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
-  for (const auto& [key, value] : puts) batch.Put(cf_, key, value);
+  for (const auto& [key, value] : puts) batch.put(Family::kAccounts, key, value);
   dirty_.clear();
   full_buckets_.clear();
 }

@@ -19,8 +19,6 @@
 // once it holds more than `cache_limit` accounts. Not thread-safe; owned by the Engine.
 #pragma once
 
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <cstdint>
@@ -32,6 +30,7 @@
 
 #include "core/result.hpp"
 #include "engine/book.hpp"
+#include "store/ledger.hpp"
 
 namespace fz::engine {
 
@@ -39,10 +38,8 @@ class AccountBook {
  public:
   explicit AccountBook(std::size_t cache_limit = 1 << 16) : cache_limit_(cache_limit) {}
 
-  void attach(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
-    db_ = db;
-    cf_ = cf;
-  }
+  // Reads what is not in memory from the ledger's accounts family (none: every account starts empty).
+  void attach(const Ledger* ledger) { ledger_ = ledger; }
   // The hot window: how many accounts (and journal buckets) stay in memory once written.
   void set_cache_limit(std::size_t accounts) { cache_limit_ = std::max<std::size_t>(accounts, 1); }
 
@@ -59,7 +56,7 @@ class AccountBook {
   // Books an accepted posting: total, schedule and journal index.
   void post(const Posting& p, std::uint16_t index);
 
-  void flush(rocksdb::WriteBatch& batch);
+  void flush(ProjectionBatch& batch);
   void committed();
   void discard();
 
@@ -88,8 +85,7 @@ class AccountBook {
   std::size_t cache_limit_;
   bool journal_on_ = true;
   std::uint64_t stored_limit_ = UINT64_MAX;
-  rocksdb::DB* db_ = nullptr;
-  rocksdb::ColumnFamilyHandle* cf_ = nullptr;
+  const Ledger* ledger_ = nullptr;
   std::string io_error_;
   Counters counters_;
   // Flat maps: a value moves when the map grows, hence "valid until the next non-const call" above.
@@ -103,11 +99,10 @@ class AccountBook {
 
 // An account as stored (total and schedule), or nullopt when nothing was ever posted to it. Checks that
 // the schedule sums to the total.
-Result<std::optional<AccountSummary>> load_account(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
-                                                   const std::string& account);
+Result<std::optional<AccountSummary>> load_account(const Ledger& ledger, const std::string& account);
 
 // Calls fn(entry) for every journal entry of `account`, in log order.
-Status for_each_journal_entry(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& account,
+Status for_each_journal_entry(const Ledger& ledger, const std::string& account,
                               const std::function<Status(const JournalEntry&)>& fn);
 
 }  // namespace fz::engine

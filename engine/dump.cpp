@@ -13,10 +13,6 @@
 namespace fz::engine {
 namespace {
 
-std::string_view view(const rocksdb::Slice& s) {
-  return std::string_view(s.data(), s.size());
-}
-
 class Dumper {
  public:
   explicit Dumper(const Ledger& l) : l_(l) {}
@@ -26,8 +22,8 @@ class Dumper {
       ids_.push_back(se.event.id);
       return Status::Ok();
     }));
-    FZ_TRY(plain(Cf::kEntities, "entity"));
-    FZ_TRY(plain(Cf::kTargets, "target"));
+    FZ_TRY(plain(Family::kEntities, "entity"));
+    FZ_TRY(plain(Family::kTargets, "target"));
     FZ_TRY(accounts());
     FZ_TRY(postings());
     FZ_TRY(meta());
@@ -41,44 +37,41 @@ class Dumper {
     return ids_[seq - 1];
   }
 
-  Status plain(Cf cf, std::string_view what) {
-    std::unique_ptr<rocksdb::Iterator> it(l_.db()->NewIterator(rocksdb::ReadOptions(), l_.cf(cf)));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      out_ += fmt::format("{} {} = {}\n", what, bytes::printable(view(it->key())),
-                          bytes::printable(view(it->value())));
+  Status plain(Family family, std::string_view what) {
+    ProjectionCursor it = l_.cursor(family);
+    for (it.seek_to_first(); it.valid(); it.next()) {
+      out_ += fmt::format("{} {} = {}\n", what, bytes::printable(it.key()), bytes::printable(it.value()));
     }
-    return it->status().ok() ? Status::Ok()
-                             : make_error("cannot read the projection: " + it->status().ToString());
+    return it.status("cannot read the projection");
   }
 
   Status accounts() {
-    std::unique_ptr<rocksdb::Iterator> it(l_.db()->NewIterator(rocksdb::ReadOptions(), l_.cf(Cf::kAccounts)));
+    ProjectionCursor it = l_.cursor(Family::kAccounts);
     const std::string summaries(1, pformat::kSummary);
-    for (it->Seek(summaries); it->Valid() && view(it->key()).starts_with(summaries); it->Next()) {
-      const std::string account(view(it->key()).substr(1));
-      auto s = load_account(l_.db(), l_.cf(Cf::kAccounts), account);
+    for (it.seek(summaries); it.valid_in(summaries); it.next()) {
+      const std::string account(it.key().substr(1));
+      auto s = load_account(l_, account);
       if (!s) return s.error();
       if (!s->has_value()) continue;
       out_ += fmt::format("account {} total {}\n", account, (*s)->total_fen);
       for (const auto& [at, fen] : (*s)->schedule) out_ += fmt::format("  available {} {}\n", at, fen);
-      Status st = for_each_journal_entry(
-          l_.db(), l_.cf(Cf::kAccounts), account, [&](const JournalEntry& e) -> Status {
-            auto id = id_of(e.seq);
-            if (!id) return id.error();
-            out_ += fmt::format("  journal {} #{} {} available {} at {}\n", *id, e.index, e.amount_fen,
-                                e.available_at, e.event_at);
-            return Status::Ok();
-          });
+      Status st = for_each_journal_entry(l_, account, [&](const JournalEntry& e) -> Status {
+        auto id = id_of(e.seq);
+        if (!id) return id.error();
+        out_ += fmt::format("  journal {} #{} {} available {} at {}\n", *id, e.index, e.amount_fen,
+                            e.available_at, e.event_at);
+        return Status::Ok();
+      });
       FZ_TRY(st);
     }
-    return it->status().ok() ? Status::Ok() : make_error("cannot read balances: " + it->status().ToString());
+    return it.status("cannot read balances");
   }
 
   Status postings() {
-    std::unique_ptr<rocksdb::Iterator> it(l_.db()->NewIterator(rocksdb::ReadOptions(), l_.cf(Cf::kPostings)));
+    ProjectionCursor it = l_.cursor(Family::kPostings);
     std::vector<Posting> ps;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if (!decode_postings(view(it->value()), &ps)) return make_error("stored postings are malformed");
+    for (it.seek_to_first(); it.valid(); it.next()) {
+      if (!decode_postings(it.value(), &ps)) return make_error("stored postings are malformed");
       for (const Posting& p : ps) {
         auto id = id_of(p.seq);
         if (!id) return id.error();
@@ -88,22 +81,20 @@ class Dumper {
                             p.amount_fen, p.available_at, p.version, p.rule, p.line, bytes::printable(p.key));
       }
     }
-    return it->status().ok() ? Status::Ok() : make_error("cannot read postings: " + it->status().ToString());
+    return it.status("cannot read postings");
   }
 
   Status meta() {
-    std::unique_ptr<rocksdb::Iterator> it(l_.db()->NewIterator(rocksdb::ReadOptions(), l_.cf(Cf::kMeta)));
-    for (it->Seek(pformat::kVersionPrefix);
-         it->Valid() && view(it->key()).starts_with(pformat::kVersionPrefix); it->Next()) {
+    ProjectionCursor it = l_.cursor(Family::kMeta);
+    for (it.seek(pformat::kVersionPrefix); it.valid_in(pformat::kVersionPrefix); it.next()) {
       std::uint64_t seq = 0;
-      if (!format::parse_seq_key(view(it->key()).substr(pformat::kVersionPrefix.size()), &seq))
+      if (!format::parse_seq_key(it.key().substr(pformat::kVersionPrefix.size()), &seq))
         return make_error("a version key is malformed");
       auto id = id_of(seq);
       if (!id) return id.error();
       out_ += fmt::format("version {}\n", *id);
     }
-    return it->status().ok() ? Status::Ok()
-                             : make_error("cannot read the projection: " + it->status().ToString());
+    return it.status("cannot read the projection");
   }
 
   const Ledger& l_;

@@ -22,15 +22,11 @@ bool sums_to_zero(const std::vector<Posting>& ps) {
 
 }  // namespace
 
-char Engine::pformat_target() {
-  return pformat::kTarget;
-}
-
 Engine::Engine(Ledger& ledger, Versions versions, Mode mode)
     : ledger_(ledger), versions_(std::move(versions)), mode_(mode) {
-  state_.attach(ledger.db(), ledger.cf(Cf::kEntities));
-  accounts_.attach(ledger.db(), ledger.cf(Cf::kAccounts));
-  targets_.attach(ledger.db(), ledger.cf(Cf::kTargets));
+  state_.attach(&ledger);
+  accounts_.attach(&ledger);
+  targets_.attach(&ledger, Family::kTargets);
   accounts_.set_journal(mode != Mode::kEvaluate);
   // An unreadable or malformed head must not pass for "nothing projected yet": every apply then fails.
   if (auto head = read_projection_head(ledger)) {
@@ -243,7 +239,7 @@ bool Engine::request_checkpoint() {
   return true;
 }
 
-Status Engine::flush(rocksdb::WriteBatch& batch) {
+Status Engine::flush(ProjectionBatch& batch) {
   // Between checkpoints a batch carries only its events (see set_checkpoint_interval).
   // The first batch of a ledger always checkpoints, so a ledger with events always has a projection head.
   const bool due = checkpoint_interval_ == 0 || checkpoint_requested_ || !batch_versions_.empty() ||
@@ -254,11 +250,11 @@ Status Engine::flush(rocksdb::WriteBatch& batch) {
   accounts_.flush(batch);
   targets_.flush(batch);
   for (std::uint64_t seq : batch_versions_) {
-    batch.Put(ledger_.cf(Cf::kMeta), std::string(pformat::kVersionPrefix) + format::seq_key(seq), "");
+    batch.put(Family::kMeta, std::string(pformat::kVersionPrefix) + format::seq_key(seq), "");
   }
-  auto* postings_cf = ledger_.cf(Cf::kPostings);
-  for (const auto& [seq, encoded] : batch_postings_) batch.Put(postings_cf, format::seq_key(seq), encoded);
-  batch.Put(ledger_.cf(Cf::kMeta), std::string(pformat::kProjectionHead), format::seq_key(batch_head_));
+  for (const auto& [seq, encoded] : batch_postings_)
+    batch.put(Family::kPostings, format::seq_key(seq), encoded);
+  batch.put(Family::kMeta, pformat::kProjectionHead, format::seq_key(batch_head_));
   batch_postings_.clear();
   batch_versions_.clear();
   inflight_head_ = batch_head_;

@@ -20,6 +20,7 @@
 #include "engine/account_book.hpp"
 #include "engine/book.hpp"
 #include "engine/facts.hpp"
+#include "engine/projection_format.hpp"
 #include "engine/state.hpp"
 #include "engine/table.hpp"
 #include "engine/versions.hpp"
@@ -66,7 +67,7 @@ class Engine final : public Projector {
   [[nodiscard]] Status apply(const Event& event, std::uint64_t seq) override;
   // flush() seals the current batch into `batch` (it is then in flight), committed() says the batch in
   // flight is durable, discard() drops everything not durable. At most one batch is in flight.
-  [[nodiscard]] Status flush(rocksdb::WriteBatch& batch) override;
+  [[nodiscard]] Status flush(ProjectionBatch& batch) override;
   void committed() override;
   void discard() override;
   bool request_checkpoint() override;
@@ -82,6 +83,8 @@ class Engine final : public Projector {
   void set_checkpoint_interval(std::uint64_t events) { checkpoint_interval_ = events; }
   // The interval `fenzhang append` uses (docs/storage.md).
   static constexpr std::uint64_t kDefaultCheckpointEvents = std::uint64_t{1} << 16;
+  // The largest interval the command line accepts: what is pending stays in memory until it is written.
+  static constexpr std::uint64_t kMaxCheckpointEvents = std::uint64_t{1} << 20;
 
   // The hot window (docs/storage.md): how many entities of each kind, keyed targets and accounts stay
   // in memory once they are durable; past it the clean ones are dropped and read back from the stored
@@ -117,7 +120,7 @@ class Engine final : public Projector {
   std::string init_error_;  // set when the projection head could not be read; every apply fails
   EntityState state_;
   AccountBook accounts_;
-  Table<Allocation> targets_{pformat_target()};
+  Table<Allocation> targets_{pformat::kTarget};
   Versions versions_;
   Mode mode_;
   dsl::TraceSink* trace_ = nullptr;
@@ -136,8 +139,6 @@ class Engine final : public Projector {
   std::uint64_t committed_head_ = 0;  // last event whose projection is durable
   std::uint64_t checkpoint_interval_ = 0;
   bool checkpoint_requested_ = false;
-
-  static char pformat_target();
 };
 
 }  // namespace fz::engine

@@ -226,15 +226,14 @@ TEST_CASE("an interrupted rebuild is refused by queries and finished by the next
 namespace {
 
 // Every key and value of one column family, keys for which keep(key) holds.
-std::map<std::string, std::string> cf_contents(const Ledger& l, Cf cf,
+std::map<std::string, std::string> cf_contents(const Ledger& l, Family family,
                                                const std::function<bool(std::string_view)>& keep) {
   std::map<std::string, std::string> out;
-  std::unique_ptr<rocksdb::Iterator> it(l.db()->NewIterator(rocksdb::ReadOptions(), l.cf(cf)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (keep(std::string_view(it->key().data(), it->key().size())))
-      out.emplace(it->key().ToString(), it->value().ToString());
+  ProjectionCursor it = l.cursor(family);
+  for (it.seek_to_first(); it.valid(); it.next()) {
+    if (keep(it.key())) out.emplace(it.key(), it.value());
   }
-  REQUIRE(it->status().ok());
+  REQUIRE(it.status("reading the projection").ok());
   return out;
 }
 
@@ -267,13 +266,13 @@ TEST_CASE("an evaluation-only rebuild (what-if) keeps a full replay's balances, 
   CHECK(a->postings > 1000);
   auto all = [](std::string_view) { return true; };
   auto not_journal = [](std::string_view k) { return !k.starts_with(engine::pformat::kJournal); };
-  for (Cf cf : {Cf::kEntities, Cf::kTargets})
-    CHECK(cf_contents(**full, cf, all) == cf_contents(**eval, cf, all));
+  for (Family family : {Family::kEntities, Family::kTargets})
+    CHECK(cf_contents(**full, family, all) == cf_contents(**eval, family, all));
   // Totals and availability schedules are identical; only the journal index and the postings are absent.
-  CHECK(cf_contents(**full, Cf::kAccounts, not_journal) == cf_contents(**eval, Cf::kAccounts, all));
-  CHECK(!cf_contents(**full, Cf::kAccounts, all).empty());
-  CHECK(cf_contents(**eval, Cf::kPostings, all).empty());
-  CHECK(!cf_contents(**full, Cf::kPostings, all).empty());
+  CHECK(cf_contents(**full, Family::kAccounts, not_journal) == cf_contents(**eval, Family::kAccounts, all));
+  CHECK(!cf_contents(**full, Family::kAccounts, all).empty());
+  CHECK(cf_contents(**eval, Family::kPostings, all).empty());
+  CHECK(!cf_contents(**full, Family::kPostings, all).empty());
   // And the stored projection equals the full replay (the ledger's own projection was built at append).
   CHECK(engine::compare_projections(**ledger, **full).ok());
 }
@@ -286,7 +285,7 @@ class NoFinalCheckpoint final : public Projector {
  public:
   explicit NoFinalCheckpoint(engine::Engine& e) : e_(e) {}
   Status apply(const Event& event, std::uint64_t seq) override { return e_.apply(event, seq); }
-  Status flush(rocksdb::WriteBatch& batch) override { return e_.flush(batch); }
+  Status flush(ProjectionBatch& batch) override { return e_.flush(batch); }
   void committed() override { e_.committed(); }
   void discard() override { e_.discard(); }
   bool write_back() const override { return e_.write_back(); }

@@ -43,10 +43,9 @@ std::string terms_reason(EventType t) {
 
 Status stored_postings(const Ledger& ledger, std::uint64_t seq, std::vector<Posting>* out) {
   std::string v;
-  const rocksdb::Status s =
-      ledger.db()->Get(rocksdb::ReadOptions(), ledger.cf(Cf::kPostings), format::seq_key(seq), &v);
-  if (s.IsNotFound()) return Status::Ok();
-  if (!s.ok() || !decode_postings(v, out))
+  auto found = ledger.get(Family::kPostings, format::seq_key(seq), &v);
+  if (found && !*found) return Status::Ok();
+  if (!found || !decode_postings(v, out))
     return make_error(fmt::format("cannot read the postings of seq {}", seq));
   return Status::Ok();
 }
@@ -84,11 +83,11 @@ void describe_versions(const Versions& versions, TimeUs terms, Explanation* x) {
 
 Status read_target(const Ledger& l, const std::string& key, Allocation* out) {
   std::string raw;
-  const rocksdb::Status s =
-      l.db()->Get(rocksdb::ReadOptions(), l.cf(Cf::kTargets), std::string(1, pformat::kTarget) + key, &raw);
+  auto found = l.get(Family::kTargets, std::string(1, pformat::kTarget) + key, &raw);
   *out = Allocation{};
-  if (s.IsNotFound()) return Status::Ok();
-  if (!s.ok()) return make_error(fmt::format("cannot read target {}: {}", key, s.ToString()));
+  if (!found)
+    return Error{fmt::format("cannot read target {}: {}", key, found.message()), found.error().kind};
+  if (!*found) return Status::Ok();
   if (!decode(raw, out)) return make_error(fmt::format("target {} is malformed; run 'fenzhang verify'", key));
   return Status::Ok();
 }
@@ -134,7 +133,7 @@ Result<Explanation> explain(const Ledger& ledger, const std::string& event_id) {
     FZ_TRY(engine.apply(x.event, x.seq));
     if (!x.targets.empty()) {
       // The scratch ledger is thrown away: write the event's projection there to read the new targets.
-      rocksdb::WriteBatch batch;
+      ProjectionBatch batch(scratch);
       FZ_TRY(engine.flush(batch));
       FZ_TRY(scratch.write(batch));
       engine.committed();

@@ -1,5 +1,7 @@
 // Keys of the engine's projection. DO NOT CHANGE: part of the on-disk format (see store/format.hpp and
 // docs/storage.md). The projection is derived data: `fenzhang replay` rebuilds it from the event log.
+// Every key prefix of the projection is here; the engine reads and writes these keys only through the
+// store's seam (store/projection_store.hpp), in the family named on the left.
 //
 //   entities CF  'a'+agency  's'+streamer  'p'+party  'P'+plan  'A'+plan+'\0'+streamer  'o'+order  't'+task
 //                -> engine/entities.hpp encodings
@@ -23,9 +25,19 @@
 
 namespace fz::engine::pformat {
 
+// Entities family: one prefix byte per kind, then the entity's id (engine/entities.hpp encodes values).
+inline constexpr char kAgency = 'a';
+inline constexpr char kStreamer = 's';
+inline constexpr char kPayout = 'p';
+inline constexpr char kPlan = 'P';
+inline constexpr char kApplication = 'A';  // id: plan '\0' streamer
+inline constexpr char kOrder = 'o';
+inline constexpr char kTask = 't';
+// Accounts family.
 inline constexpr char kSummary = 'S';
 inline constexpr char kJournal = 'J';
 inline constexpr char kSchedule = 'V';
+// Targets family.
 inline constexpr char kTarget = 'T';
 // Events per journal bucket: an account's postings are indexed in one value per 4096 sequence numbers, so
 // a batch rewrites a few values per account instead of adding a key per posting.

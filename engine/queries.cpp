@@ -14,41 +14,35 @@
 namespace fz::engine {
 namespace {
 
-std::string_view view(const rocksdb::Slice& s) {
-  return std::string_view(s.data(), s.size());
-}
-
 // Sums an account's journal entries of events at or before `at`.
 Status sum_journal(const Ledger& ledger, const std::string& account, TimeUs at, BalanceRow* row, bool* any) {
-  return for_each_journal_entry(ledger.db(), ledger.cf(Cf::kAccounts), account,
-                                [&](const JournalEntry& e) -> Status {
-                                  if (e.event_at > at) return Status::Ok();
-                                  *any = true;
-                                  row->total_fen += e.amount_fen;
-                                  if (e.available_at <= at) row->available_fen += e.amount_fen;
-                                  return Status::Ok();
-                                });
+  return for_each_journal_entry(ledger, account, [&](const JournalEntry& e) -> Status {
+    if (e.event_at > at) return Status::Ok();
+    *any = true;
+    row->total_fen += e.amount_fen;
+    if (e.available_at <= at) row->available_fen += e.amount_fen;
+    return Status::Ok();
+  });
 }
 
 // What is available now: the total less the schedule entries later than now (read from the end of the
 // schedule, so only the pending entries are read).
-Status available_now(rocksdb::Iterator* it, const std::string& account, TimeUs now_us, BalanceRow* row) {
+Status available_now(ProjectionCursor& it, const std::string& account, TimeUs now_us, BalanceRow* row) {
   const std::string prefix = pformat::schedule_prefix(account);
   Int128 later = 0;
   if (now_us == INT64_MAX) {
     row->available_fen = row->total_fen;
     return Status::Ok();
   }
-  for (it->Seek(pformat::schedule_key(account, now_us + 1));
-       it->Valid() && view(it->key()).starts_with(prefix); it->Next()) {
+  for (it.seek(pformat::schedule_key(account, now_us + 1)); it.valid_in(prefix); it.next()) {
     Fen v = 0;
-    if (!decode_fen_value(view(it->value()), &v)) {
+    if (!decode_fen_value(it.value(), &v)) {
       return make_error(
           fmt::format("availability schedule of {} is malformed; run 'fenzhang verify'", account));
     }
     later += v;
   }
-  if (!it->status().ok()) return make_error("cannot read balances: " + it->status().ToString());
+  FZ_TRY(it.status("cannot read balances"));
   row->available_fen = static_cast<Fen>(Int128{row->total_fen} - later);
   return Status::Ok();
 }
@@ -63,11 +57,11 @@ bool has_glob(const std::string& p) {
 
 Status read_postings(const Ledger& ledger, std::uint64_t seq, std::vector<Posting>* out) {
   std::string v;
-  const rocksdb::Status s =
-      ledger.db()->Get(rocksdb::ReadOptions(), ledger.cf(Cf::kPostings), format::seq_key(seq), &v);
+  auto found = ledger.get(Family::kPostings, format::seq_key(seq), &v,
+                          fmt::format("cannot read the postings of seq {}", seq));
   out->clear();
-  if (s.IsNotFound()) return Status::Ok();
-  if (!s.ok()) return make_error(fmt::format("cannot read the postings of seq {}: {}", seq, s.ToString()));
+  if (!found) return found.error();
+  if (!*found) return Status::Ok();
   if (!decode_postings(v, out))
     return make_error(fmt::format("postings of seq {} are malformed; run 'fenzhang verify'", seq));
   return Status::Ok();
@@ -80,22 +74,20 @@ Result<std::vector<std::pair<std::uint64_t, std::uint16_t>>> indexed_postings(co
   if (!has_glob(pattern)) {
     accounts.push_back(pattern);
   } else {
-    std::unique_ptr<rocksdb::Iterator> it(
-        ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(Cf::kAccounts)));
+    ProjectionCursor it = ledger.cursor(Family::kAccounts);
     const std::string prefix(1, pformat::kSummary);
-    for (it->Seek(prefix); it->Valid() && view(it->key()).starts_with(prefix); it->Next()) {
-      std::string account(view(it->key()).substr(1));
+    for (it.seek(prefix); it.valid_in(prefix); it.next()) {
+      std::string account(it.key().substr(1));
       if (glob_match(pattern, account)) accounts.push_back(std::move(account));
     }
-    if (!it->status().ok()) return make_error("cannot read accounts: " + it->status().ToString());
+    FZ_TRY(it.status("cannot read accounts"));
   }
   std::vector<std::pair<std::uint64_t, std::uint16_t>> refs;
   for (const std::string& account : accounts) {
-    FZ_TRY(for_each_journal_entry(ledger.db(), ledger.cf(Cf::kAccounts), account,
-                                  [&](const JournalEntry& e) -> Status {
-                                    refs.emplace_back(e.seq, e.index);
-                                    return Status::Ok();
-                                  }));
+    FZ_TRY(for_each_journal_entry(ledger, account, [&](const JournalEntry& e) -> Status {
+      refs.emplace_back(e.seq, e.index);
+      return Status::Ok();
+    }));
   }
   std::sort(refs.begin(), refs.end());
   return refs;
@@ -137,16 +129,15 @@ Result<std::vector<Posting>> journal(const Ledger& ledger, const JournalFilter& 
     }
     return out;
   }
-  std::unique_ptr<rocksdb::Iterator> it(
-      ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(Cf::kPostings)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (!decode_postings(view(it->value()), &ps))
+  ProjectionCursor it = ledger.cursor(Family::kPostings);
+  for (it.seek_to_first(); it.valid(); it.next()) {
+    if (!decode_postings(it.value(), &ps))
       return make_error("stored postings are malformed; run 'fenzhang verify'");
     for (Posting& p : ps) {
       if (keep(p, f)) out.push_back(std::move(p));
     }
   }
-  if (!it->status().ok()) return make_error("cannot read postings: " + it->status().ToString());
+  FZ_TRY(it.status("cannot read postings"));
   return out;
 }
 
@@ -170,10 +161,9 @@ std::string party_accounts_glob(std::string_view party) {
 
 Result<std::uint64_t> read_projection_head(const Ledger& ledger) {
   std::string v;
-  const rocksdb::Status s = ledger.db()->Get(rocksdb::ReadOptions(), ledger.cf(Cf::kMeta),
-                                             std::string(pformat::kProjectionHead), &v);
-  if (s.IsNotFound()) return std::uint64_t{0};
-  if (!s.ok()) return make_error("cannot read the projection head: " + s.ToString());
+  auto found = ledger.get(Family::kMeta, pformat::kProjectionHead, &v, "cannot read the projection head");
+  if (!found) return found.error();
+  if (!*found) return std::uint64_t{0};
   std::uint64_t head = 0;
   if (!format::parse_seq_key(v, &head))
     return make_error("the projection head is malformed; run 'fenzhang verify'");
@@ -197,16 +187,13 @@ Result<std::vector<BalanceRow>> balances(const Ledger& ledger, const std::string
                                          std::optional<TimeUs> at, TimeUs now_us, bool scratch) {
   if (!scratch) FZ_TRY(check_projection_current(ledger));
   std::vector<BalanceRow> rows;
-  std::unique_ptr<rocksdb::Iterator> it(
-      ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(Cf::kAccounts)));
-  std::unique_ptr<rocksdb::Iterator> schedule(
-      ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(Cf::kAccounts)));
+  ProjectionCursor it = ledger.cursor(Family::kAccounts);
+  ProjectionCursor schedule = ledger.cursor(Family::kAccounts);
   const std::string prefix(1, pformat::kSummary);
   // One account without a glob: a point lookup, not a walk over every account.
   const bool exact = !has_glob(pattern) && !pattern.empty();
-  for (it->Seek(exact ? pformat::summary_key(pattern) : prefix);
-       it->Valid() && view(it->key()).starts_with(prefix); it->Next()) {
-    const std::string account(view(it->key()).substr(1));
+  for (it.seek(exact ? pformat::summary_key(pattern) : prefix); it.valid_in(prefix); it.next()) {
+    const std::string account(it.key().substr(1));
     if (exact && account != pattern) break;
     if (!glob_match(pattern, account)) continue;
     BalanceRow row{account, 0, 0};
@@ -215,15 +202,15 @@ Result<std::vector<BalanceRow>> balances(const Ledger& ledger, const std::string
       FZ_TRY(sum_journal(ledger, account, *at, &row, &any));
       if (!any) continue;
     } else {
-      if (!decode_fen_value(view(it->value()), &row.total_fen)) {
+      if (!decode_fen_value(it.value(), &row.total_fen)) {
         return make_error(fmt::format("balance of {} is malformed; run 'fenzhang verify'", account));
       }
-      FZ_TRY(available_now(schedule.get(), account, now_us, &row));
+      FZ_TRY(available_now(schedule, account, now_us, &row));
     }
     rows.push_back(std::move(row));
     if (exact) break;
   }
-  if (!it->status().ok()) return make_error("cannot read balances: " + it->status().ToString());
+  FZ_TRY(it.status("cannot read balances"));
   return rows;
 }
 

@@ -21,23 +21,9 @@
 namespace fz::engine {
 namespace {
 
-constexpr Cf kProjectionCfs[] = {Cf::kEntities, Cf::kAccounts, Cf::kPostings, Cf::kTargets};
+constexpr Family kProjectionData[] = {Family::kEntities, Family::kAccounts, Family::kPostings,
+                                      Family::kTargets};
 constexpr std::size_t kRebuildBatch = 4096;
-
-const char* cf_name(Cf cf) {
-  switch (cf) {
-    case Cf::kEntities:
-      return "entities";
-    case Cf::kAccounts:
-      return "accounts";
-    case Cf::kPostings:
-      return "postings";
-    case Cf::kTargets:
-      return "targets";
-    default:
-      return "meta";
-  }
-}
 
 // Meta keys that belong to the projection.
 bool is_projection_meta(std::string_view key) {
@@ -47,12 +33,11 @@ bool is_projection_meta(std::string_view key) {
 }  // namespace
 
 Status clear_projection(Ledger& target) {
-  rocksdb::WriteBatch clear;
+  ProjectionBatch clear(target);
   const std::string end(16, '\xff');
-  for (Cf cf : kProjectionCfs) clear.DeleteRange(target.cf(cf), "", end);
-  clear.DeleteRange(target.cf(Cf::kMeta), std::string(pformat::kVersionPrefix),
-                    std::string(pformat::kVersionPrefix) + end);
-  clear.Put(target.cf(Cf::kMeta), std::string(pformat::kProjectionHead), format::seq_key(0));
+  for (Family family : kProjectionData) clear.erase_range(family, "", end);
+  clear.erase_range(Family::kMeta, pformat::kVersionPrefix, std::string(pformat::kVersionPrefix) + end);
+  clear.put(Family::kMeta, pformat::kProjectionHead, format::seq_key(0));
   return target.write(clear);
 }
 
@@ -85,7 +70,7 @@ Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, 
     return report;
   }
   // One batch is written on a worker thread while the engine evaluates the next (at most one in flight).
-  rocksdb::WriteBatch batch, writing;
+  ProjectionBatch batch(target), writing(target);
   std::future<Status> inflight;
   std::size_t pending = 0;
   auto wait = [&]() -> Status {
@@ -98,14 +83,14 @@ Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, 
     FZ_TRY(wait());
     if (last) (void)engine.request_checkpoint();  // false: nothing left to write
     FZ_TRY(engine.flush(batch));
-    if (batch.Count() == 0) {  // between checkpoints
+    if (batch.empty()) {  // between checkpoints
       engine.committed();
       pending = 0;
       if (progress) progress(report.events);
       return Status::Ok();
     }
-    std::swap(batch, writing);
-    batch.Clear();
+    swap(batch, writing);
+    batch.clear();
     inflight = std::async(std::launch::async, [&target, &writing] {
       disable_rocksdb_perf_counters();
       return target.write_projection(writing);
@@ -169,16 +154,15 @@ Result<format::Hash> projection_digest(const Ledger& ledger) {
     EVP_DigestUpdate(ctx, bytes.data(), bytes.size());
   };
   Status status;
-  for (Cf cf : {Cf::kEntities, Cf::kAccounts, Cf::kPostings, Cf::kTargets, Cf::kMeta}) {
-    feed(cf_name(cf));
-    std::unique_ptr<rocksdb::Iterator> it(ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(cf)));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      const std::string_view k(it->key().data(), it->key().size());
-      if (cf == Cf::kMeta && !is_projection_meta(k)) continue;
-      feed(k);
-      feed(std::string_view(it->value().data(), it->value().size()));
+  for (Family family : kAllFamilies) {
+    feed(family_name(family));
+    ProjectionCursor it = ledger.cursor(family);
+    for (it.seek_to_first(); it.valid(); it.next()) {
+      if (family == Family::kMeta && !is_projection_meta(it.key())) continue;
+      feed(it.key());
+      feed(it.value());
     }
-    if (!it->status().ok()) status = make_error("cannot read the projection: " + it->status().ToString());
+    if (Status s = it.status("cannot read the projection"); !s.ok()) status = s;
   }
   format::Hash out{};
   unsigned int n = 0;
@@ -192,13 +176,12 @@ Status check_book(const Ledger& ledger) {
   // Postings per event.
   Int128 ledger_sum = 0;
   {
-    std::unique_ptr<rocksdb::Iterator> it(
-        ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(Cf::kPostings)));
+    ProjectionCursor it = ledger.cursor(Family::kPostings);
     std::vector<Posting> ps;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    for (it.seek_to_first(); it.valid(); it.next()) {
       std::uint64_t seq = 0;
-      (void)format::parse_seq_key(std::string_view(it->key().data(), it->key().size()), &seq);
-      if (!decode_postings(std::string_view(it->value().data(), it->value().size()), &ps)) {
+      (void)format::parse_seq_key(it.key(), &seq);
+      if (!decode_postings(it.value(), &ps)) {
         return make_error(fmt::format("seq {}: stored postings are malformed", seq));
       }
       Int128 sum = 0;
@@ -207,33 +190,31 @@ Status check_book(const Ledger& ledger) {
         return make_error(
             fmt::format("seq {}: postings sum to {} fen, not zero", seq, static_cast<std::int64_t>(sum)));
     }
-    if (!it->status().ok()) return make_error("cannot read postings: " + it->status().ToString());
+    FZ_TRY(it.status("cannot read postings"));
   }
   // Balances against the journal index.
-  std::unique_ptr<rocksdb::Iterator> it(
-      ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(Cf::kAccounts)));
+  ProjectionCursor it = ledger.cursor(Family::kAccounts);
   const std::string summary_prefix(1, pformat::kSummary);
-  for (it->Seek(summary_prefix); it->Valid() && it->key().starts_with(summary_prefix); it->Next()) {
-    const std::string account = it->key().ToString().substr(1);
-    auto stored = load_account(ledger.db(), ledger.cf(Cf::kAccounts), account);
+  for (it.seek(summary_prefix); it.valid_in(summary_prefix); it.next()) {
+    const std::string account(it.key().substr(1));
+    auto stored = load_account(ledger, account);
     if (!stored) return stored.error();
     const AccountSummary& s = **stored;
     ledger_sum += s.total_fen;
     AccountSummary from_journal;
-    FZ_TRY(for_each_journal_entry(
-        ledger.db(), ledger.cf(Cf::kAccounts), account, [&](const JournalEntry& e) -> Status {
-          if (!accumulate_fen(from_journal.total_fen, e.amount_fen) ||
-              !accumulate_fen(from_journal.schedule[e.available_at], e.amount_fen)) {
-            return make_error(fmt::format("journal of {} overflows", account));
-          }
-          return Status::Ok();
-        }));
+    FZ_TRY(for_each_journal_entry(ledger, account, [&](const JournalEntry& e) -> Status {
+      if (!accumulate_fen(from_journal.total_fen, e.amount_fen) ||
+          !accumulate_fen(from_journal.schedule[e.available_at], e.amount_fen)) {
+        return make_error(fmt::format("journal of {} overflows", account));
+      }
+      return Status::Ok();
+    }));
     if (from_journal.total_fen != s.total_fen || from_journal.schedule != s.schedule) {
       return make_error(fmt::format("balance of {} ({}) does not equal its journal ({})", account,
                                     format_money(s.total_fen), format_money(from_journal.total_fen)));
     }
   }
-  if (!it->status().ok()) return make_error("cannot read balances: " + it->status().ToString());
+  FZ_TRY(it.status("cannot read balances"));
   if (ledger_sum != 0) {
     return make_error(
         fmt::format("the ledger sums to {} fen, not zero", static_cast<std::int64_t>(ledger_sum)));
@@ -242,42 +223,42 @@ Status check_book(const Ledger& ledger) {
 }
 
 Status compare_projections(const Ledger& stored, const Ledger& rebuilt) {
-  for (Cf cf : {Cf::kEntities, Cf::kAccounts, Cf::kPostings, Cf::kTargets, Cf::kMeta}) {
-    std::unique_ptr<rocksdb::Iterator> a(stored.db()->NewIterator(rocksdb::ReadOptions(), stored.cf(cf)));
-    std::unique_ptr<rocksdb::Iterator> b(rebuilt.db()->NewIterator(rocksdb::ReadOptions(), rebuilt.cf(cf)));
+  for (Family family : kAllFamilies) {
+    ProjectionCursor a = stored.cursor(family);
+    ProjectionCursor b = rebuilt.cursor(family);
+    const std::string_view name = family_name(family);
     // A projection head of 0 says what a missing one says (nothing projected): a ledger whose every line
     // was rejected has none, while a replay of nothing writes 0.
     const std::string zero_head = format::seq_key(0);
-    auto skip = [&](rocksdb::Iterator* it) {
-      while (it->Valid() && cf == Cf::kMeta) {
-        const std::string_view key(it->key().data(), it->key().size());
-        const bool empty_head = key == pformat::kProjectionHead && it->value() == zero_head;
-        if (is_projection_meta(key) && !empty_head) break;
-        it->Next();
+    auto skip = [&](ProjectionCursor& it) {
+      while (it.valid() && family == Family::kMeta) {
+        const bool empty_head = it.key() == pformat::kProjectionHead && it.value() == zero_head;
+        if (is_projection_meta(it.key()) && !empty_head) break;
+        it.next();
       }
     };
     // A merge walk over the two sorted key sequences: on a key mismatch the smaller key is the one the
     // other side lacks, so that key is reported (advancing both sides would name a neighbour instead).
-    a->SeekToFirst();
-    b->SeekToFirst();
-    for (skip(a.get()), skip(b.get()); a->Valid() || b->Valid();
-         a->Next(), b->Next(), skip(a.get()), skip(b.get())) {
-      if (!a->status().ok() || !b->status().ok()) break;
-      const int order = !a->Valid() ? 1 : !b->Valid() ? -1 : a->key().compare(b->key());
+    a.seek_to_first();
+    b.seek_to_first();
+    for (skip(a), skip(b); a.valid() || b.valid(); a.next(), b.next(), skip(a), skip(b)) {
+      if (!a.status({}).ok() || !b.status({}).ok()) break;  // reported below, not as a missing key
+      const int order = !a.valid() ? 1 : !b.valid() ? -1 : a.key().compare(b.key());
       if (order > 0) {
-        return make_error(fmt::format("projection ({}) lacks {}, which a replay produces", cf_name(cf),
-                                      bytes::printable(b->key().ToString())));
+        return make_error(fmt::format("projection ({}) lacks {}, which a replay produces", name,
+                                      bytes::printable(b.key())));
       }
       if (order < 0) {
-        return make_error(fmt::format("projection ({}) holds {}, which a replay does not produce",
-                                      cf_name(cf), bytes::printable(a->key().ToString())));
+        return make_error(fmt::format("projection ({}) holds {}, which a replay does not produce", name,
+                                      bytes::printable(a.key())));
       }
-      if (a->value() != b->value()) {
-        return make_error(fmt::format("projection ({}) value of {} differs from a replay", cf_name(cf),
-                                      bytes::printable(a->key().ToString())));
+      if (a.value() != b.value()) {
+        return make_error(fmt::format("projection ({}) value of {} differs from a replay", name,
+                                      bytes::printable(a.key())));
       }
     }
-    if (!a->status().ok() || !b->status().ok()) return make_error("cannot read the projection");
+    FZ_TRY(a.status("cannot read the projection"));
+    FZ_TRY(b.status("cannot read the projection"));
   }
   return Status::Ok();
 }

@@ -9,14 +9,14 @@
 namespace fz::engine {
 EntityState::EntityState() = default;
 
-void EntityState::attach(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
-  agencies.attach(db, cf);
-  streamers.attach(db, cf);
-  payouts.attach(db, cf);
-  plans.attach(db, cf);
-  applications.attach(db, cf);
-  orders.attach(db, cf);
-  tasks.attach(db, cf);
+void EntityState::attach(const Ledger* ledger) {
+  agencies.attach(ledger, Family::kEntities);
+  streamers.attach(ledger, Family::kEntities);
+  payouts.attach(ledger, Family::kEntities);
+  plans.attach(ledger, Family::kEntities);
+  applications.attach(ledger, Family::kEntities);
+  orders.attach(ledger, Family::kEntities);
+  tasks.attach(ledger, Family::kEntities);
 }
 
 Status EntityState::check_and_apply(const Event& e) {
@@ -267,7 +267,7 @@ void EntityState::accept_event() {
 void EntityState::reject_event() {
   FZ_ALL_TABLES(reject_event());
 }
-void EntityState::flush(rocksdb::WriteBatch& batch) {
+void EntityState::flush(ProjectionBatch& batch) {
   FZ_ALL_TABLES(flush(batch));
 }
 void EntityState::committed() {

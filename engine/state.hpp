@@ -9,12 +9,11 @@
 // Not thread-safe.
 #pragma once
 
-#include <rocksdb/db.h>
-
 #include <string>
 
 #include "core/result.hpp"
 #include "engine/entities.hpp"
+#include "engine/projection_format.hpp"
 #include "engine/table.hpp"
 #include "model/event.hpp"
 
@@ -23,7 +22,7 @@ namespace fz::engine {
 class EntityState {
  public:
   EntityState();
-  void attach(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* entities);
+  void attach(const Ledger* ledger);
 
   [[nodiscard]] Status check_and_apply(const Event& e);
   // The business time whose terms govern the event (SPEC 4): order.* -> paid_at, vtask.* -> created_at.
@@ -32,7 +31,7 @@ class EntityState {
 
   void accept_event();
   void reject_event();
-  void flush(rocksdb::WriteBatch& batch);
+  void flush(ProjectionBatch& batch);
   void committed();
   void discard();
   void reset();
@@ -40,13 +39,13 @@ class EntityState {
   // The hot window of every table (Engine::set_hot_entities).
   void set_cache_limit(std::size_t entities);
 
-  Table<Agency> agencies{'a'};
-  Table<Streamer> streamers{'s'};
-  Table<Payout> payouts{'p'};
-  Table<Plan> plans{'P'};
-  Table<Application> applications{'A'};  // key: plan '\0' streamer
-  Table<Order> orders{'o'};
-  Table<Task> tasks{'t'};
+  Table<Agency> agencies{pformat::kAgency};
+  Table<Streamer> streamers{pformat::kStreamer};
+  Table<Payout> payouts{pformat::kPayout};
+  Table<Plan> plans{pformat::kPlan};
+  Table<Application> applications{pformat::kApplication};  // key: plan '\0' streamer
+  Table<Order> orders{pformat::kOrder};
+  Table<Task> tasks{pformat::kTask};
 
   static std::string application_key(const std::string& plan, const std::string& streamer) {
     return plan + '\0' + streamer;

@@ -194,7 +194,7 @@ TEST_CASE("a table with a small committed cache reads every entity back as last 
   auto ledger = Ledger::open(dir / "db", Ledger::Access::kWrite);
   REQUIRE(ledger.ok());
   Table<Order> orders('o', 4);
-  orders.attach((*ledger)->db(), (*ledger)->cf(Cf::kEntities));
+  orders.attach(ledger->get(), Family::kEntities);
   std::map<std::string, Fen> expected;
   for (int round = 0; round < 30; ++round) {
     // Rewrite a few old orders and add a new one each round.
@@ -208,7 +208,7 @@ TEST_CASE("a table with a small committed cache reads every entity back as last 
       orders.accept_event();
       expected[id] = o.amount;
     }
-    rocksdb::WriteBatch batch;
+    ProjectionBatch batch(**ledger);
     orders.flush(batch);
     REQUIRE((*ledger)->write(batch).ok());
     orders.committed();
@@ -223,7 +223,11 @@ TEST_CASE("a table with a small committed cache reads every entity back as last 
 }
 
 // The entity table behind EntityState (engine/table.hpp): one flat map with an undo log per event.
-TEST_CASE("entity table: a rejected event is undone, a flush writes the batch's changes once, in key order") {
+TEST_CASE("entity table: a rejected event is undone, a flush writes each of the batch's changes once") {
+  // The table reads nothing from the ledger (not attached): the ledger only receives the flushed batch.
+  test::TempDir dir;
+  auto ledger = Ledger::open(dir / "db", Ledger::Access::kScratch);
+  REQUIRE(ledger.ok());
   Table<Order> t('o', /*cache_limit=*/2);
   auto order = [](Fen amount) {
     Order o;
@@ -246,15 +250,15 @@ TEST_CASE("entity table: a rejected event is undone, a flush writes the batch's 
   t.put("o2", order(150));
   t.put("o1", order(60));
   t.accept_event();
-  rocksdb::WriteBatch batch;
+  ProjectionBatch batch(**ledger);
   t.flush(batch);
-  CHECK(batch.Count() == 2);
-  struct Keys : rocksdb::WriteBatch::Handler {
-    std::vector<std::string> keys;
-    void Put(const rocksdb::Slice& key, const rocksdb::Slice&) override { keys.push_back(key.ToString()); }
-  } keys;
-  REQUIRE(batch.Iterate(&keys).ok());
-  CHECK(keys.keys == std::vector<std::string>{"oo1", "oo2"});
+  CHECK(batch.count() == 2);
+  REQUIRE((*ledger)->write(batch).ok());
+  std::vector<std::string> keys;
+  ProjectionCursor it = (*ledger)->cursor(Family::kEntities);
+  for (it.seek_to_first(); it.valid(); it.next()) keys.emplace_back(it.key());
+  REQUIRE(it.status("reading entities").ok());
+  CHECK(keys == std::vector<std::string>{"oo1", "oo2"});
   // Clean entities are evicted past the limit; pending and in-flight ones never are.
   for (int i = 0; i < 5; ++i) CHECK(t.find("absent-" + std::to_string(i)) == nullptr);
   REQUIRE(t.find("o2") != nullptr);
@@ -269,12 +273,15 @@ TEST_CASE("entity table: a rejected event is undone, a flush writes the batch's 
 }
 
 TEST_CASE("entity table: pending changes are never evicted, whatever the cache limit") {
+  test::TempDir dir;
+  auto ledger = Ledger::open(dir / "db", Ledger::Access::kScratch);
+  REQUIRE(ledger.ok());
   Table<Order> t('o', /*cache_limit=*/1);
   Order o;
   o.amount = 42;
   t.put("o1", o);
   t.accept_event();
-  rocksdb::WriteBatch batch;
+  ProjectionBatch batch(**ledger);
   t.flush(batch);
   t.committed();  // durable now: o1 is clean and may be evicted; without a store it then reads as absent
   t.put("o2", o);

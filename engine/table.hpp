@@ -13,8 +13,6 @@
 // Not thread-safe; owned by the Engine.
 #pragma once
 
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <algorithm>
@@ -28,6 +26,7 @@
 
 #include "core/result.hpp"
 #include "core/string_hash.hpp"
+#include "store/ledger.hpp"
 
 namespace fz::engine {
 
@@ -38,9 +37,10 @@ class Table {
   explicit Table(char prefix, std::size_t cache_limit = 1 << 16)
       : prefix_(prefix), cache_limit_(cache_limit) {}
 
-  void attach(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
-    db_ = db;
-    cf_ = cf;
+  // Reads what is not in memory from `family` of the ledger (none: every entity is new), and writes there.
+  void attach(const Ledger* ledger, Family family) {
+    ledger_ = ledger;
+    family_ = family;
   }
   // The hot window: how many clean entities stay in memory (Engine::set_hot_entities).
   void set_cache_limit(std::size_t entities) {
@@ -92,7 +92,7 @@ class Table {
 
   // Writes the batch's changes in key order (RocksDB's memtable inserts a run of ascending keys much
   // faster than the same keys in hash order); they are in flight until committed() or discard().
-  void flush(rocksdb::WriteBatch& batch) {
+  void flush(ProjectionBatch& batch) {
     assert(inflight_.empty() && undo_.empty());
     std::sort(pending_.begin(), pending_.end());
     std::string key(1, prefix_);
@@ -101,7 +101,7 @@ class Table {
       assert(s.pending && s.value);
       key.resize(1);
       key += id;
-      batch.Put(cf_, key, encode(*s.value));
+      batch.put(family_, key, encode(*s.value));
       s.pending = false;
       s.inflight = true;
     }
@@ -147,16 +147,16 @@ class Table {
   // Every committed entity, for verify; calls fn(id, value).
   template <class F>
   Status for_each(F fn) const {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_));
+    ProjectionCursor it = ledger_->cursor(family_);
     const std::string p(1, prefix_);
-    for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
+    for (it.seek(p); it.valid_in(p); it.next()) {
       T v;
-      if (!decode(std::string_view(it->value().data(), it->value().size()), &v)) {
-        return make_error("entity record " + it->key().ToString().substr(1) + " is malformed");
+      if (!decode(it.value(), &v)) {
+        return make_error("entity record " + std::string(it.key().substr(1)) + " is malformed");
       }
-      fn(it->key().ToString().substr(1), v);
+      fn(std::string(it.key().substr(1)), v);
     }
-    if (!it->status().ok()) return make_error("cannot read entities: " + it->status().ToString());
+    FZ_TRY(it.status("cannot read entities"));
     return Status::Ok();
   }
 
@@ -181,19 +181,19 @@ class Table {
   }
 
   std::optional<T> load(std::string_view id) const {
-    if (db_ == nullptr) return std::nullopt;
+    if (ledger_ == nullptr) return std::nullopt;
     std::string key;
     key.reserve(1 + id.size());
     key.push_back(prefix_);
     key.append(id);
     std::string raw;
-    const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_, key, &raw);
-    if (s.IsNotFound()) return std::nullopt;
-    if (!s.ok()) {
+    const Result<bool> found = ledger_->get(family_, key, &raw, "cannot read the projection");
+    if (!found) {
       // Never treat an unreadable entity as absent: the engine refuses the event and reports this.
-      if (io_error_.empty()) io_error_ = "cannot read the projection: " + s.ToString();
+      if (io_error_.empty()) io_error_ = found.message();
       return std::nullopt;
     }
+    if (!*found) return std::nullopt;
     T v;
     if (!decode(raw, &v)) {
       if (io_error_.empty())
@@ -205,8 +205,8 @@ class Table {
 
   char prefix_;
   std::size_t cache_limit_;
-  rocksdb::DB* db_ = nullptr;
-  rocksdb::ColumnFamilyHandle* cf_ = nullptr;
+  const Ledger* ledger_ = nullptr;
+  Family family_ = Family::kEntities;
   mutable std::string io_error_;
   Counters counters_;
   StringMap<Slot> map_;

@@ -68,50 +68,34 @@ Result<std::optional<std::vector<std::uint64_t>>> indexed_version_seqs(const Led
   if (!head) return head.error();
   if (*head != source.head_seq()) return std::optional<std::vector<std::uint64_t>>();
   std::vector<std::uint64_t> seqs;
-  std::unique_ptr<rocksdb::Iterator> it(
-      source.db()->NewIterator(rocksdb::ReadOptions(), source.cf(Cf::kMeta)));
-  for (it->Seek(pformat::kVersionPrefix);
-       it->Valid() &&
-       std::string_view(it->key().data(), it->key().size()).starts_with(pformat::kVersionPrefix);
-       it->Next()) {
+  ProjectionCursor it = source.cursor(Family::kMeta);
+  for (it.seek(pformat::kVersionPrefix); it.valid_in(pformat::kVersionPrefix); it.next()) {
     std::uint64_t seq = 0;
-    if (!format::parse_seq_key(
-            std::string_view(it->key().data(), it->key().size()).substr(pformat::kVersionPrefix.size()),
-            &seq)) {
+    if (!format::parse_seq_key(it.key().substr(pformat::kVersionPrefix.size()), &seq)) {
       return make_error("the projection's version index is malformed; run 'fenzhang verify'");
     }
     seqs.push_back(seq);
   }
-  if (!it->status().ok()) return make_error("cannot read the version index: " + it->status().ToString());
+  FZ_TRY(it.status("cannot read the version index"));
   return std::optional<std::vector<std::uint64_t>>(std::move(seqs));
 }
 
 Result<Versions> scan_versions(const Ledger& source, std::uint64_t until_seq) {
   Versions out;
-  rocksdb::ReadOptions ro;
-  std::unique_ptr<rocksdb::Iterator> it(source.db()->NewIterator(ro, source.cf(Cf::kEvents)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    std::uint64_t seq = 0;
-    if (!format::parse_seq_key(std::string_view(it->key().data(), it->key().size()), &seq)) {
-      return make_error("event log key is malformed; run 'fenzhang verify'");
-    }
-    if (seq > until_seq) break;
+  FZ_TRY(source.scan_stored(1, until_seq, [&](std::uint64_t seq, std::string_view v) -> Status {
     // Byte 1 of a record is its event type: decode only the rules.published ones.
-    const rocksdb::Slice v = it->value();
     if (v.size() < 2 || static_cast<EventType>(static_cast<std::uint8_t>(v[1])) != EventType::kRulesPublished)
-      continue;
+      return Status::Ok();
     std::string_view record;
     format::Hash hash{};
-    if (!split_stored_value(std::string_view(v.data(), v.size()), &record, &hash)) {
-      return make_error(fmt::format("seq {}: malformed", seq));
-    }
+    if (!split_stored_value(v, &record, &hash)) return make_error(fmt::format("seq {}: malformed", seq));
     auto e = decode_event(record);
     if (!e) return make_error(fmt::format("seq {}: {}", seq, e.message()));
     auto version = version_from_event(*e, seq);
     if (!version) return version.error();
     out.add(std::move(*version));
-  }
-  if (!it->status().ok()) return make_error("cannot read the event log: " + it->status().ToString());
+    return Status::Ok();
+  }));
   return out;
 }
 

@@ -283,15 +283,7 @@ void GroupWriter::handle_syncs(std::vector<std::unique_ptr<SyncJob>>& syncs, std
 constexpr std::uint64_t kFlushMemtableBytes = std::uint64_t{4} << 20;
 
 void GroupWriter::flush_memtables_if_large() {
-  rocksdb::DB* db = state_->ledger->db();
-  std::uint64_t bytes = 0;
-  if (!db->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &bytes) ||
-      bytes < kFlushMemtableBytes) {
-    return;
-  }
-  std::vector<rocksdb::ColumnFamilyHandle*> all;
-  for (int i = 0; i < kCfCount; ++i) all.push_back(state_->ledger->cf(static_cast<Cf>(i)));
-  (void)db->Flush(rocksdb::FlushOptions(), all);  // a failed flush only leaves the WAL longer
+  state_->ledger->flush_memtables_over(kFlushMemtableBytes);
 }
 
 void GroupWriter::run() {

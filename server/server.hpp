@@ -28,6 +28,8 @@
 #include <optional>
 #include <string>
 
+#include "engine/engine.hpp"
+
 namespace fz::server {
 
 struct Options {
@@ -41,8 +43,9 @@ struct Options {
   std::size_t max_connections = 1024;  // served at once; one more gets 503 and is closed
   unsigned io_threads = 2;
   unsigned query_threads = 2;
-  std::uint64_t checkpoint_events = std::uint64_t{1} << 16;
-  std::size_t hot_entries = std::size_t{1} << 16;  // the writer engine's hot window (docs/storage.md)
+  std::uint64_t checkpoint_events = engine::Engine::kDefaultCheckpointEvents;  // as append's
+  std::size_t hot_entries =
+      engine::Engine::kDefaultHotEntries;  // the writer engine's hot window (docs/storage.md)
   std::uint64_t max_queued_events = std::uint64_t{1} << 21;
   std::FILE* access_log = stderr;  // borrowed; one JSON line per request
   // Called once the server listens, with "ADDRESS:PORT" as bound (stdout by fenzhang serve).

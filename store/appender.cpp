@@ -76,7 +76,13 @@ class Appender::Writer {
 };
 
 Appender::Appender(Ledger& ledger, Projector* projector)
-    : ledger_(ledger), projector_(projector), head_seq_(ledger.head_seq()), head_hash_(ledger.head_hash()) {}
+    : ledger_(ledger),
+      projector_(projector),
+      head_seq_(ledger.head_seq()),
+      head_hash_(ledger.head_hash()),
+      batch_(ledger),
+      checkpoint_(ledger),
+      inflight_(ledger) {}
 
 Disposition Appender::stage(Event event, std::string* reason) {
   std::string record = encode_event(event);
@@ -169,10 +175,10 @@ Status Appender::start_commit() {
     }
   }
   // The staged batch is now in flight: later events may still name its ids (duplicates, conflicts).
-  inflight_.batch.Clear();
-  std::swap(inflight_.batch, batch_);
-  inflight_.checkpoint.Clear();
-  std::swap(inflight_.checkpoint, checkpoint_);
+  inflight_.batch.clear();
+  swap(inflight_.batch, batch_);
+  inflight_.checkpoint.clear();
+  swap(inflight_.checkpoint, checkpoint_);
   inflight_.events_durable = false;
   inflight_.staged.clear();
   inflight_.staged_ids.clear();
@@ -205,13 +211,15 @@ void Appender::add_events(Inflight& inflight) {
     const rocksdb::Slice value_parts[2] = {
         rocksdb::Slice(s.record),
         rocksdb::Slice(reinterpret_cast<const char*>(inflight.head_hash.data()), inflight.head_hash.size())};
-    inflight.batch.Put(events_cf, rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value_parts, 2));
+    inflight.batch.batch_.Put(events_cf, rocksdb::SliceParts(&key_part, 1),
+                              rocksdb::SliceParts(value_parts, 2));
     ids.emplace_back(s.id, std::move(key));
   }
   assert(seq == inflight.head_seq);
   std::sort(ids.begin(), ids.end());
   auto* ids_cf = ledger_.cf(Cf::kIds);
-  for (const auto& [id, key] : ids) inflight.batch.Put(ids_cf, rocksdb::Slice(id.data(), id.size()), key);
+  for (const auto& [id, key] : ids)
+    inflight.batch.batch_.Put(ids_cf, rocksdb::Slice(id.data(), id.size()), key);
 }
 
 Status Appender::wait() {
@@ -234,7 +242,7 @@ Status Appender::wait() {
   durable_events_ += inflight_.staged.size();
   head_hash_ = inflight_.head_hash;
   if (projector_ != nullptr) projector_->committed();
-  inflight_.batch.Clear();
+  inflight_.batch.clear();
   inflight_.staged.clear();
   inflight_.staged_ids.clear();
   return Status::Ok();
@@ -244,7 +252,7 @@ Status Appender::checkpoint() {
   FZ_TRY(wait());
   assert(staged_.empty());
   if (projector_ == nullptr || !staged_.empty() || !projector_->request_checkpoint()) return Status::Ok();
-  rocksdb::WriteBatch batch;
+  ProjectionBatch batch(ledger_);
   Status s = projector_->flush(batch);
   if (s.ok()) s = ledger_.write_projection(batch);
   if (!s.ok()) {
@@ -267,12 +275,12 @@ void Appender::discard_all() {
     (void)writer_->wait();
   }
   if (projector_ != nullptr) projector_->discard();
-  batch_.Clear();
-  checkpoint_.Clear();
+  batch_.clear();
+  checkpoint_.clear();
   staged_.clear();
   staged_ids_.clear();
-  inflight_.batch.Clear();
-  inflight_.checkpoint.Clear();
+  inflight_.batch.clear();
+  inflight_.checkpoint.clear();
   inflight_.events_durable = false;
   inflight_.staged.clear();
   inflight_.staged_ids.clear();

@@ -18,8 +18,6 @@
 // started by the first start_commit() and kept until the Appender is destroyed.
 #pragma once
 
-#include <rocksdb/write_batch.h>
-
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,7 +39,7 @@ class Projector {
   // no trace of the event.
   [[nodiscard]] virtual Status apply(const Event& event, std::uint64_t seq) = 0;
   // Adds the pending projection changes to the batch that also holds the events.
-  [[nodiscard]] virtual Status flush(rocksdb::WriteBatch& batch) = 0;
+  [[nodiscard]] virtual Status flush(ProjectionBatch& batch) = 0;
   // The batch is durable: pending state becomes the projector's committed state.
   virtual void committed() = 0;
   // The batch will not be written: forget everything pending.
@@ -106,9 +104,10 @@ class Appender {
     std::string record;
   };
   struct Inflight {
-    rocksdb::WriteBatch batch;
-    rocksdb::WriteBatch checkpoint;  // a write-back projector's checkpoint, written after the batch
-    bool events_durable = false;     // the batch is written (its checkpoint may still have failed)
+    explicit Inflight(const Ledger& ledger) : batch(ledger), checkpoint(ledger) {}
+    ProjectionBatch batch;        // the events, their ids and (not write-back) the projection's changes
+    ProjectionBatch checkpoint;   // a write-back projector's checkpoint, written after the batch
+    bool events_durable = false;  // the batch is written (its checkpoint may still have failed)
     std::vector<Staged> staged;
     IdIndex staged_ids;
     std::uint64_t head_seq = 0;
@@ -127,8 +126,8 @@ class Appender {
   std::uint64_t head_seq_;
   // The hash chain's head after the last batch written (staged events are chained on the writer thread).
   format::Hash head_hash_;
-  rocksdb::WriteBatch batch_;
-  rocksdb::WriteBatch checkpoint_;
+  ProjectionBatch batch_;
+  ProjectionBatch checkpoint_;
   Inflight inflight_;
   std::unique_ptr<Writer> writer_;  // declared after what its thread reads, so it is joined first
   std::uint64_t durable_events_ = 0;

@@ -595,29 +595,78 @@ Result<StoredEvent> Ledger::read(std::uint64_t seq) const {
   return out;
 }
 
-Status Ledger::scan(std::uint64_t first_seq, std::uint64_t last_seq,
-                    const std::function<Status(const StoredEvent&)>& fn) const {
+Status Ledger::scan_stored(std::uint64_t first_seq, std::uint64_t last_seq,
+                           const std::function<Status(std::uint64_t, std::string_view)>& fn) const {
   rocksdb::ReadOptions ro;
   ro.verify_checksums = true;
   ro.readahead_size = 2 << 20;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(Cf::kEvents)));
-  StoredEvent se;
   for (it->Seek(format::seq_key(first_seq)); it->Valid(); it->Next()) {
-    if (!format::parse_seq_key(std::string_view(it->key().data(), it->key().size()), &se.seq)) {
+    std::uint64_t seq = 0;
+    if (!format::parse_seq_key(std::string_view(it->key().data(), it->key().size()), &seq)) {
       return make_corruption_error("event log key is malformed");
     }
-    if (se.seq > last_seq) break;
+    if (seq > last_seq) break;
+    FZ_TRY(fn(seq, std::string_view(it->value().data(), it->value().size())));
+  }
+  return from_rocks(it->status(), "cannot read the event log");
+}
+
+Status Ledger::scan(std::uint64_t first_seq, std::uint64_t last_seq,
+                    const std::function<Status(const StoredEvent&)>& fn) const {
+  StoredEvent se;
+  return scan_stored(first_seq, last_seq, [&](std::uint64_t seq, std::string_view value) -> Status {
+    se.seq = seq;
     std::string_view record;
-    if (!split_stored_value(std::string_view(it->value().data(), it->value().size()), &record, &se.hash)) {
+    if (!split_stored_value(value, &record, &se.hash)) {
       return make_corruption_error(fmt::format("event {} is malformed", se.seq));
     }
     se.record.assign(record);
     auto e = decode_event(se.record);
     if (!e) return make_corruption_error(fmt::format("event {}: {}", se.seq, e.message()));
     se.event = std::move(*e);
-    FZ_TRY(fn(se));
+    return fn(se);
+  });
+}
+
+rocksdb::ColumnFamilyHandle* Ledger::cf(Family which) const {
+  switch (which) {
+    case Family::kMeta:
+      return cf(Cf::kMeta);
+    case Family::kPostings:
+      return cf(Cf::kPostings);
+    case Family::kAccounts:
+      return cf(Cf::kAccounts);
+    case Family::kEntities:
+      return cf(Cf::kEntities);
+    case Family::kTargets:
+      return cf(Cf::kTargets);
   }
-  return from_rocks(it->status(), "cannot read the event log");
+  std::abort();  // every Family is named above
+}
+
+Result<bool> Ledger::get(Family family, std::string_view key, std::string* value,
+                         std::string_view what) const {
+  const rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), cf(family), rocksdb::Slice(key.data(), key.size()), value);
+  if (s.IsNotFound()) return false;
+  if (s.ok()) return true;
+  if (what.empty())
+    return s.IsCorruption() ? make_corruption_error(s.ToString()) : make_io_error(s.ToString());
+  return rocks_error(s, what);
+}
+
+ProjectionCursor Ledger::cursor(Family family) const {
+  return ProjectionCursor(
+      std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(rocksdb::ReadOptions(), cf(family))));
+}
+
+void Ledger::flush_memtables_over(std::uint64_t bytes) {
+  std::uint64_t held = 0;
+  if (!db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &held) || held < bytes) {
+    return;
+  }
+  (void)db_->Flush(rocksdb::FlushOptions(), handles_);  // a failed flush only leaves the WAL longer
 }
 
 rocksdb::WriteOptions Ledger::write_options() const {
@@ -627,7 +676,11 @@ rocksdb::WriteOptions Ledger::write_options() const {
   return wo;
 }
 
-Status Ledger::write(rocksdb::WriteBatch& batch) {
+Status Ledger::write(ProjectionBatch& batch) {
+  return write_raw(batch.batch_);
+}
+
+Status Ledger::write_raw(rocksdb::WriteBatch& batch) {
   if (access_ == Access::kRead) return make_error("ledger is open read-only");
   const rocksdb::WriteOptions wo = write_options();
   return from_rocks(db_->Write(wo, &batch), fmt::format("cannot write to ledger {}", dir_));
@@ -692,11 +745,12 @@ class CheckpointOps final : public rocksdb::WriteBatch::Handler {
 
 }  // namespace
 
-Status Ledger::write_projection(rocksdb::WriteBatch& batch) {
+Status Ledger::write_projection(ProjectionBatch& projection) {
   if (access_ == Access::kRead) return make_error("ledger is open read-only");
+  rocksdb::WriteBatch& batch = projection.batch_;
   if (batch.Count() == 0) return Status::Ok();
   CheckpointOps ops(handles_);
-  if (!batch.Iterate(&ops).ok()) return write(batch);
+  if (!batch.Iterate(&ops).ok()) return write_raw(batch);
   ops.sort();
   const std::string what = fmt::format("cannot write the projection checkpoint of ledger {}", dir_);
   rocksdb::Env* env = db_->GetEnv();
@@ -788,11 +842,10 @@ Status Ledger::remove_reader_snapshot() {
   return Status::Ok();
 }
 
-Status Ledger::commit(rocksdb::WriteBatch& batch, std::uint64_t new_head_seq,
-                      const format::Hash& new_head_hash) {
+Status Ledger::commit(ProjectionBatch& batch, std::uint64_t new_head_seq, const format::Hash& new_head_hash) {
   if (access_ == Access::kRead) return make_error("ledger is open read-only");
   const rocksdb::WriteOptions wo = write_options();
-  FZ_TRY(from_rocks(db_->Write(wo, &batch), fmt::format("cannot write to ledger {}", dir_)));
+  FZ_TRY(from_rocks(db_->Write(wo, &batch.batch_), fmt::format("cannot write to ledger {}", dir_)));
   head_seq_ = new_head_seq;
   log_head_seq_ = new_head_seq;
   head_hash_ = new_head_hash;

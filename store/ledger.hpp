@@ -27,6 +27,7 @@
 #include "model/event.hpp"
 #include "store/format.hpp"
 #include "store/head_witness.hpp"
+#include "store/projection_store.hpp"
 
 namespace fz {
 
@@ -83,20 +84,31 @@ class Ledger {
   // Calls fn for events from `first_seq` up to `last_seq` (inclusive) in order; stops at the first error.
   Status scan(std::uint64_t first_seq, std::uint64_t last_seq,
               const std::function<Status(const StoredEvent&)>& fn) const;
+  // As scan, undecoded: fn(seq, stored value) with the value valid only during the call (record ‖ hash;
+  // split_stored_value). For a caller that decodes only some events.
+  Status scan_stored(std::uint64_t first_seq, std::uint64_t last_seq,
+                     const std::function<Status(std::uint64_t, std::string_view)>& fn) const;
 
-  // Writes `batch` atomically with sync=true (kScratch: unsynced, without the WAL); afterwards the head is
-  // (new_head_seq, new_head_hash).
-  [[nodiscard]] Status commit(rocksdb::WriteBatch& batch, std::uint64_t new_head_seq,
-                              const format::Hash& new_head_hash);
-  // Writes a batch that does not touch the event log (projection rebuilds), atomically with sync=true
-  // (kScratch: unsynced, without the WAL).
-  [[nodiscard]] Status write(rocksdb::WriteBatch& batch);
+  // The projection (store/projection_store.hpp). The value under `key` in `family`: true with *value
+  // set, or false when there is none. A read failure is an I/O or corruption error whose message starts
+  // with `what` (when there is one) and ends with the storage's reason.
+  [[nodiscard]] Result<bool> get(Family family, std::string_view key, std::string* value,
+                                 std::string_view what = {}) const;
+  // A cursor over the family as it stands now.
+  ProjectionCursor cursor(Family family) const;
+
+  // Writes a projection batch (rebuilds, scratch ledgers), atomically with sync=true (kScratch: unsynced,
+  // without the WAL).
+  [[nodiscard]] Status write(ProjectionBatch& batch);
   // Writes a projection checkpoint (puts and deletes of the projection's column families and meta, never
   // the log's) atomically and durably, as table files ingested into the column families in one step
   // (RocksDB IngestExternalFiles): no WAL, no memtable, no flush, and a run of keys past every stored
   // one (the postings of new events) goes straight to the last level. A batch holding anything else
   // (a range deletion) is written as write() does. The batch must not change until this returns.
-  [[nodiscard]] Status write_projection(rocksdb::WriteBatch& batch);
+  [[nodiscard]] Status write_projection(ProjectionBatch& batch);
+  // Flushes the memtables to table files once they hold `bytes` or more, so that a read-only open (which
+  // replays the WAL not yet in table files) stays fast while a long-running writer appends. Best effort.
+  void flush_memtables_over(std::uint64_t bytes);
 
   // The reader snapshot (SPEC 7: readers never fail while a writer rebuilds): before the projection is
   // rebuilt in place (`rules publish` recomputing, `replay`), the writer hard-links a RocksDB checkpoint
@@ -109,10 +121,20 @@ class Ledger {
     return dir + "/" + std::string(format::kSnapshotDir);
   }
 
+ private:
+  friend class Appender;         // writes the log
+  friend class ProjectionBatch;  // names the families
+  friend struct LedgerInternals;
+
+  // Writes `batch` (an Appender's: events, ids and perhaps projection changes) atomically with sync=true
+  // (kScratch: unsynced, without the WAL); afterwards the head is (new_head_seq, new_head_hash).
+  [[nodiscard]] Status commit(ProjectionBatch& batch, std::uint64_t new_head_seq,
+                              const format::Hash& new_head_hash);
+  [[nodiscard]] Status write_raw(rocksdb::WriteBatch& batch);
   rocksdb::DB* db() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* cf(Cf which) const { return handles_[static_cast<std::size_t>(which)]; }
+  rocksdb::ColumnFamilyHandle* cf(Family which) const;
 
- private:
   Ledger() = default;
   Status load_head();
   Status check_witness(const std::optional<WitnessedHead>& witnessed, bool fresh);
@@ -130,6 +152,13 @@ class Ledger {
   format::Hash head_hash_{};
   std::uint64_t log_head_seq_ = 0;
   std::optional<HeadWitness> witness_;  // kWrite on a real directory only
+};
+
+// Raw RocksDB access, for the store's own checks (store/verify.cpp) and for tests that damage a ledger on
+// purpose. Nothing above the store uses it: the engine goes through the projection seam.
+struct LedgerInternals {
+  static rocksdb::DB* db(const Ledger& ledger) { return ledger.db(); }
+  static rocksdb::ColumnFamilyHandle* cf(const Ledger& ledger, Cf which) { return ledger.cf(which); }
 };
 
 // A RocksDB failure as an Error of the right kind (corruption, else I/O), prefixed with `what`.

@@ -334,7 +334,7 @@ std::string verify_after(F damage) {
 void put_raw(Ledger& l, Cf cf, const std::string& key, const std::string& value) {
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  REQUIRE(l.db()->Put(wo, l.cf(cf), key, value).ok());
+  REQUIRE(fz::LedgerInternals::db(l)->Put(wo, fz::LedgerInternals::cf(l, cf), key, value).ok());
 }
 
 }  // namespace
@@ -362,14 +362,18 @@ TEST_CASE("verify reports the first bad sequence number after damage") {
   SUBCASE("a deleted event") {
     const std::string msg = verify_after([](Ledger& l) {
       rocksdb::WriteOptions wo;
-      REQUIRE(l.db()->Delete(wo, l.cf(Cf::kEvents), format::seq_key(4)).ok());
+      REQUIRE(fz::LedgerInternals::db(l)
+                  ->Delete(wo, fz::LedgerInternals::cf(l, Cf::kEvents), format::seq_key(4))
+                  .ok());
     });
     CHECK(msg == "seq 4: missing: the log jumps from seq 3 to seq 5");
   }
   SUBCASE("the last event deleted") {
     const std::string msg = verify_after([](Ledger& l) {
       rocksdb::WriteOptions wo;
-      REQUIRE(l.db()->Delete(wo, l.cf(Cf::kEvents), format::seq_key(17)).ok());
+      REQUIRE(fz::LedgerInternals::db(l)
+                  ->Delete(wo, fz::LedgerInternals::cf(l, Cf::kEvents), format::seq_key(17))
+                  .ok());
     });
     CHECK(msg == "seq 17: the id index maps e17 to this seq, which holds no event");
   }

@@ -23,8 +23,8 @@ Status check_index_entry(const Ledger& ledger, std::uint64_t seq, const std::str
 
 // Every id index entry must point at an event that carries that id.
 Status check_index_reverse(const Ledger& ledger, std::uint64_t events) {
-  std::unique_ptr<rocksdb::Iterator> it(
-      ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(Cf::kIds)));
+  std::unique_ptr<rocksdb::Iterator> it(LedgerInternals::db(ledger)->NewIterator(
+      rocksdb::ReadOptions(), LedgerInternals::cf(ledger, Cf::kIds)));
   std::uint64_t count = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) ++count;
   if (!it->status().ok())
@@ -56,7 +56,8 @@ Result<LogReport> verify_log(const Ledger& ledger, const format::Hash* expect_he
   if (expect_head != nullptr && *expect_head == prev) report.expected_head_seq = 0;
   rocksdb::ReadOptions ro;
   ro.verify_checksums = true;
-  std::unique_ptr<rocksdb::Iterator> it(ledger.db()->NewIterator(ro, ledger.cf(Cf::kEvents)));
+  std::unique_ptr<rocksdb::Iterator> it(
+      LedgerInternals::db(ledger)->NewIterator(ro, LedgerInternals::cf(ledger, Cf::kEvents)));
   std::uint64_t expected = 1;
   for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected) {
     std::uint64_t seq = 0;

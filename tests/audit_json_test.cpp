@@ -1063,7 +1063,8 @@ std::string replay_difference(const fz::Ledger& ledger) {
 
 std::vector<std::string> keys_of(const fz::Ledger& ledger, fz::Cf cf) {
   std::vector<std::string> out;
-  std::unique_ptr<rocksdb::Iterator> it(ledger.db()->NewIterator(rocksdb::ReadOptions(), ledger.cf(cf)));
+  std::unique_ptr<rocksdb::Iterator> it(fz::LedgerInternals::db(ledger)->NewIterator(
+      rocksdb::ReadOptions(), fz::LedgerInternals::cf(ledger, cf)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) out.push_back(it->key().ToString());
   REQUIRE(it->status().ok());
   return out;
@@ -1088,15 +1089,21 @@ TEST_CASE("audit: compare_projections reports exactly the missing or extra key, 
   };
   REQUIRE(difference() == "equal");
   auto del = [&](fz::Cf cf, const std::string& key) {
-    REQUIRE(l.db()->Delete(rocksdb::WriteOptions(), l.cf(cf), key).ok());
+    REQUIRE(fz::LedgerInternals::db(l)
+                ->Delete(rocksdb::WriteOptions(), fz::LedgerInternals::cf(l, cf), key)
+                .ok());
   };
   auto get = [&](fz::Cf cf, const std::string& key) {
     std::string v;
-    REQUIRE(l.db()->Get(rocksdb::ReadOptions(), l.cf(cf), key, &v).ok());
+    REQUIRE(fz::LedgerInternals::db(l)
+                ->Get(rocksdb::ReadOptions(), fz::LedgerInternals::cf(l, cf), key, &v)
+                .ok());
     return v;
   };
   auto put = [&](fz::Cf cf, const std::string& key, const std::string& value) {
-    REQUIRE(l.db()->Put(rocksdb::WriteOptions(), l.cf(cf), key, value).ok());
+    REQUIRE(fz::LedgerInternals::db(l)
+                ->Put(rocksdb::WriteOptions(), fz::LedgerInternals::cf(l, cf), key, value)
+                .ok());
   };
   // Postings are keyed by seq; the events with postings are 12, 13, 15, 16 and 17.
   const std::string seq13 = fz::format::seq_key(13);  // o3-confirmed, between 12 and 15

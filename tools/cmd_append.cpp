@@ -132,7 +132,7 @@ void add_append(CLI::App& app, Globals& g, std::vector<Command>& out) {
                   "write the projection every N accepted events and at the end (0: with every batch); "
                   "more is faster and holds more in memory")
       ->capture_default_str()
-      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 20));
+      ->check(CLI::Range(std::uint64_t{0}, engine::Engine::kMaxCheckpointEvents));
   sub->add_option("--hot-entities", args->hot_entries,
                   "the hot window: entities of each kind, keyed targets and accounts kept in memory once "
                   "durable (docs/storage.md); more holds more in memory and reads the projection less")

@@ -110,12 +110,12 @@ void add_serve(CLI::App& app, Globals& g, std::vector<Command>& out) {
   sub->add_option("--checkpoint-every", args->checkpoint_events,
                   "write the projection every N accepted events (0: with every batch), as append does")
       ->capture_default_str()
-      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 20));
+      ->check(CLI::Range(std::uint64_t{0}, engine::Engine::kMaxCheckpointEvents));
   sub->add_option("--hot-entities", args->hot_entries,
                   "the writer's hot window: entities of each kind, keyed targets and accounts kept in memory "
                   "once durable, as append's --hot-entities")
       ->capture_default_str()
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24));
+      ->check(CLI::Range(std::size_t{1}, engine::Engine::kMaxHotEntries));
   out.push_back({sub, [&g, args] { return run(g, *args); }});
 }
 

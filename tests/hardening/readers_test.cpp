@@ -26,20 +26,20 @@ TEST_CASE("readers alongside a writer that flushes and compacts: every open and 
     constexpr int kRounds = 60, kPerRound = 500;
     for (int round = 0; round < kRounds; ++round) {
       AppendOutcome o = append(**writer, adjustments(round * kPerRound, kPerRound));
-      rocksdb::Status s =
-          (*writer)->db()->Flush(rocksdb::FlushOptions(), std::vector<rocksdb::ColumnFamilyHandle*>{
-                                                              (*writer)->cf(Cf::kEvents),
-                                                              (*writer)->cf(Cf::kIds),
-                                                              (*writer)->cf(Cf::kPostings),
-                                                              (*writer)->cf(Cf::kAccounts),
-                                                              (*writer)->cf(Cf::kMeta),
-                                                          });
+      rocksdb::Status s = fz::LedgerInternals::db(**writer)->Flush(
+          rocksdb::FlushOptions(), std::vector<rocksdb::ColumnFamilyHandle*>{
+                                       fz::LedgerInternals::cf(**writer, Cf::kEvents),
+                                       fz::LedgerInternals::cf(**writer, Cf::kIds),
+                                       fz::LedgerInternals::cf(**writer, Cf::kPostings),
+                                       fz::LedgerInternals::cf(**writer, Cf::kAccounts),
+                                       fz::LedgerInternals::cf(**writer, Cf::kMeta),
+                                   });
       // Every few rounds the files just flushed are compacted away.
       if (s.ok() && round % 3 == 2) {
         for (Cf cf : {Cf::kEvents, Cf::kIds, Cf::kPostings, Cf::kAccounts, Cf::kMeta}) {
           if (s.ok())
-            s = (*writer)->db()->CompactRange(rocksdb::CompactRangeOptions(), (*writer)->cf(cf), nullptr,
-                                              nullptr);
+            s = fz::LedgerInternals::db(**writer)->CompactRange(
+                rocksdb::CompactRangeOptions(), fz::LedgerInternals::cf(**writer, cf), nullptr, nullptr);
         }
       }
       if (!o.report.ok() || !o.rejections.empty() || !s.ok()) {

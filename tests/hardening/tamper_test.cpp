@@ -35,14 +35,20 @@ struct Tampered {
   Ledger& l() { return *ledger; }
   std::string get(Cf cf, const std::string& key) {
     std::string v;
-    REQUIRE(l().db()->Get(rocksdb::ReadOptions(), l().cf(cf), key, &v).ok());
+    REQUIRE(fz::LedgerInternals::db(l())
+                ->Get(rocksdb::ReadOptions(), fz::LedgerInternals::cf(l(), cf), key, &v)
+                .ok());
     return v;
   }
   void put(Cf cf, const std::string& key, const std::string& value) {
-    REQUIRE(l().db()->Put(rocksdb::WriteOptions(), l().cf(cf), key, value).ok());
+    REQUIRE(fz::LedgerInternals::db(l())
+                ->Put(rocksdb::WriteOptions(), fz::LedgerInternals::cf(l(), cf), key, value)
+                .ok());
   }
   void del(Cf cf, const std::string& key) {
-    REQUIRE(l().db()->Delete(rocksdb::WriteOptions(), l().cf(cf), key).ok());
+    REQUIRE(fz::LedgerInternals::db(l())
+                ->Delete(rocksdb::WriteOptions(), fz::LedgerInternals::cf(l(), cf), key)
+                .ok());
   }
   std::string event(std::uint64_t seq) { return get(Cf::kEvents, format::seq_key(seq)); }
   std::string log_error() {
@@ -178,9 +184,10 @@ TEST_CASE("the tail cut off cleanly passes the chain check but not the head witn
   // (issue 13 item 2): the open is refused, naming the missing range.
   auto l = Ledger::open(t.db, Ledger::Access::kRead);
   REQUIRE_FALSE(l.ok());
-  CHECK_MESSAGE(l.message().find(fmt::format("the event log ends at seq {} but seq {} was acknowledged (head {})",
-                                             kEvents - 1, kEvents, head_before)) != std::string::npos,
-                l.message());
+  CHECK_MESSAGE(
+      l.message().find(fmt::format("the event log ends at seq {} but seq {} was acknowledged (head {})",
+                                   kEvents - 1, kEvents, head_before)) != std::string::npos,
+      l.message());
   CHECK(l.error().kind == ErrorKind::kCorruption);
   // Without the witness (a ledger from before witnesses), the chain check alone passes and only the head
   // an auditor wrote down tells.
@@ -270,7 +277,7 @@ TEST_CASE("projection damage: postings, balances, journal, entities") {
   SUBCASE("an account's balance edited") {
     Tampered t;
     const std::string account = "@streamer:s1:cps";
-    auto s = engine::load_account(t.l().db(), t.l().cf(Cf::kAccounts), account).value();
+    auto s = engine::load_account(t.l(), account).value();
     REQUIRE(s.has_value());
     const Fen total = s->total_fen;
     // Total and one schedule entry together, so the account is consistent in itself.
@@ -290,11 +297,11 @@ TEST_CASE("projection damage: postings, balances, journal, entities") {
     Tampered t;
     // Move 1.00 from @agency:a1:cps to @streamer:s1:cps in both the summaries and one journal entry each.
     auto shift = [&](const std::string& account, Fen delta) {
-      auto s = engine::load_account(t.l().db(), t.l().cf(Cf::kAccounts), account).value();
+      auto s = engine::load_account(t.l(), account).value();
       REQUIRE(s.has_value());
       // The first journal entry of the account, and the schedule entry it belongs to.
-      std::unique_ptr<rocksdb::Iterator> it(
-          t.l().db()->NewIterator(rocksdb::ReadOptions(), t.l().cf(Cf::kAccounts)));
+      std::unique_ptr<rocksdb::Iterator> it(fz::LedgerInternals::db(t.l())->NewIterator(
+          rocksdb::ReadOptions(), fz::LedgerInternals::cf(t.l(), Cf::kAccounts)));
       const std::string jp = engine::pformat::journal_prefix(account);
       it->Seek(jp);
       REQUIRE((it->Valid() && it->key().starts_with(jp)));
@@ -361,10 +368,19 @@ TEST_CASE("fenzhang verify reports damage with the first bad sequence number and
     auto l = Ledger::open(t.db, Ledger::Access::kWrite);
     REQUIRE(l.ok());
     std::string v;
-    REQUIRE((*l)->db()->Get(rocksdb::ReadOptions(), (*l)->cf(Cf::kEvents), format::seq_key(11), &v).ok());
+    REQUIRE(
+        fz::LedgerInternals::db(**l)
+            ->Get(rocksdb::ReadOptions(), fz::LedgerInternals::cf(**l, Cf::kEvents), format::seq_key(11), &v)
+            .ok());
     v[v.size() / 2] = static_cast<char>(v[v.size() / 2] ^ 0x04);
-    REQUIRE((*l)->db()->Put(rocksdb::WriteOptions(), (*l)->cf(Cf::kEvents), format::seq_key(11), v).ok());
-    REQUIRE((*l)->db()->Delete(rocksdb::WriteOptions(), (*l)->cf(Cf::kEvents), format::seq_key(17)).ok());
+    REQUIRE(
+        fz::LedgerInternals::db(**l)
+            ->Put(rocksdb::WriteOptions(), fz::LedgerInternals::cf(**l, Cf::kEvents), format::seq_key(11), v)
+            .ok());
+    REQUIRE(
+        fz::LedgerInternals::db(**l)
+            ->Delete(rocksdb::WriteOptions(), fz::LedgerInternals::cf(**l, Cf::kEvents), format::seq_key(17))
+            .ok());
   }
   auto bad = fz::test::run(cmd);
   CHECK(bad.exit_code == 1);
