@@ -1,6 +1,7 @@
 #include "store/ledger.hpp"
 
 #include <fcntl.h>
+#include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/listener.h>
 #include <rocksdb/perf_level.h>
@@ -200,16 +201,22 @@ rocksdb::Options db_options() {
   return o;
 }
 
-// `reader`: for a read-only open (Ledger::Access::kRead).
-rocksdb::ColumnFamilyOptions cf_options(std::string_view name, bool reader) {
+constexpr std::size_t kReaderCacheBytes = std::size_t{64} << 20;
+
+// `reader_cache`: for a read-only open (Ledger::Access::kRead), the cache its table files' index and
+// filter blocks go through; null for writers.
+rocksdb::ColumnFamilyOptions cf_options(std::string_view name,
+                                        const std::shared_ptr<rocksdb::Cache>& reader_cache) {
   rocksdb::ColumnFamilyOptions o;
   rocksdb::BlockBasedTableOptions t;
-  if (reader) {
+  if (reader_cache) {
     // A reader opens every table file at once (see Ledger::open), but reads a file's index and filter only
     // when a lookup first needs them, through the block cache: a one-account `balance` of a 10M-event
     // ledger touches a few of its ~280 files, and reading and decompressing all their index and filter
-    // blocks was 60% of the command's time.
+    // blocks was 60% of the command's time. The cache has one shard: a full filter of a large file (2 MB
+    // at 10M events) must fit in a shard, or it is read again for every lookup (docs/performance.md).
     t.cache_index_and_filter_blocks = true;
+    t.block_cache = reader_cache;
   }
   if (name == format::kCfIds || name == format::kCfEntities || name == format::kCfAccounts ||
       name == format::kCfTargets) {
@@ -385,9 +392,12 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::string& dir, Access acce
     }
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  const bool reader = access == Access::kRead;
-  cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options("", reader));
-  for (auto name : kCfNames) cfs.emplace_back(std::string(name), cf_options(name, reader));
+  // A reader's block cache: its size bounds what index, filter and data blocks a long query keeps; it is
+  // filled only as lookups need blocks.
+  const std::shared_ptr<rocksdb::Cache> reader_cache =
+      access == Access::kRead ? rocksdb::NewLRUCache(kReaderCacheBytes, /*num_shard_bits=*/0) : nullptr;
+  cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options("", reader_cache));
+  for (auto name : kCfNames) cfs.emplace_back(std::string(name), cf_options(name, reader_cache));
   if (access == Access::kRead) {
     // A reader's memtables only hold what it replays of the WAL: no bloom filter for them. Each filter
     // is a twentieth of the write buffer, zeroed when the memtable is made: 0.8 MiB a column family, a
