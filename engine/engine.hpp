@@ -96,6 +96,8 @@ class Engine final : public Projector {
 
   // How many postings the last accepted event produced.
   std::size_t last_posting_count() const { return last_posting_count_; }
+  // The postings of the last event applied, if it was accepted (valid until the next apply).
+  const std::vector<Posting>& last_postings() const { return postings_; }
   const Versions& versions() const { return versions_; }
   // Events evaluated under the version published at `seq`, since this Engine was made.
   std::uint64_t governed_count(std::uint64_t version_seq) const;

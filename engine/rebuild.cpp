@@ -34,9 +34,9 @@ bool is_projection_meta(std::string_view key) {
 
 Status clear_projection(Ledger& target) {
   ProjectionBatch clear(target);
-  const std::string end(16, '\xff');
-  for (Family family : kProjectionData) clear.erase_range(family, "", end);
-  clear.erase_range(Family::kMeta, pformat::kVersionPrefix, std::string(pformat::kVersionPrefix) + end);
+  for (Family family : kProjectionData) clear.erase_all(family);
+  clear.erase_meta_range(pformat::kVersionPrefix,
+                         std::string(pformat::kVersionPrefix) + std::string(16, '\xff'));
   clear.put(Family::kMeta, pformat::kProjectionHead, format::seq_key(0));
   return target.write(clear);
 }

@@ -695,7 +695,16 @@ rocksdb::WriteOptions Ledger::write_options() const {
   return wo;
 }
 
+namespace {
+// A batch names column families by this ledger's handles: another ledger's would write elsewhere.
+Status check_owner(const Ledger* owner, const Ledger* ledger) {
+  if (owner == ledger) return Status::Ok();
+  return make_error("internal error: a projection batch made for one ledger was written to another");
+}
+}  // namespace
+
 Status Ledger::write(ProjectionBatch& batch) {
+  FZ_TRY(check_owner(batch.ledger_, this));
   return write_raw(batch.batch_);
 }
 
@@ -766,6 +775,7 @@ class CheckpointOps final : public rocksdb::WriteBatch::Handler {
 
 Status Ledger::write_projection(ProjectionBatch& projection) {
   if (access_ == Access::kRead) return make_error("ledger is open read-only");
+  FZ_TRY(check_owner(projection.ledger_, this));
   rocksdb::WriteBatch& batch = projection.batch_;
   if (batch.Count() == 0) return Status::Ok();
   CheckpointOps ops(handles_);
@@ -863,6 +873,7 @@ Status Ledger::remove_reader_snapshot() {
 
 Status Ledger::commit(ProjectionBatch& batch, std::uint64_t new_head_seq, const format::Hash& new_head_hash) {
   if (access_ == Access::kRead) return make_error("ledger is open read-only");
+  FZ_TRY(check_owner(batch.ledger_, this));
   const rocksdb::WriteOptions wo = write_options();
   FZ_TRY(from_rocks(db_->Write(wo, &batch.batch_), fmt::format("cannot write to ledger {}", dir_)));
   head_seq_ = new_head_seq;

@@ -1,5 +1,7 @@
 #include "store/projection_store.hpp"
 
+#include <string>
+
 #include "store/ledger.hpp"
 
 namespace fz {
@@ -34,8 +36,15 @@ void ProjectionBatch::erase(Family family, std::string_view key) {
   batch_.Delete(ledger_->cf(family), slice(key));
 }
 
-void ProjectionBatch::erase_range(Family family, std::string_view begin, std::string_view end) {
-  batch_.DeleteRange(ledger_->cf(family), slice(begin), slice(end));
+void ProjectionBatch::erase_all(Family family) {
+  // From "", which is shorter than any hint prefix, so the memtable never uses a hint for it; to a key
+  // past every stored one (the longest stored keys start with a letter or a sequence number's high bytes).
+  static const std::string kPastEveryKey(16, '\xff');
+  batch_.DeleteRange(ledger_->cf(family), rocksdb::Slice(), slice(kPastEveryKey));
+}
+
+void ProjectionBatch::erase_meta_range(std::string_view begin, std::string_view end) {
+  batch_.DeleteRange(ledger_->cf(Family::kMeta), slice(begin), slice(end));
 }
 
 Status ProjectionCursor::status(std::string_view what) const {

@@ -41,8 +41,11 @@ class ProjectionBatch {
 
   void put(Family family, std::string_view key, std::string_view value);
   void erase(Family family, std::string_view key);
-  // Deletes every key k with begin <= k < end.
-  void erase_range(Family family, std::string_view begin, std::string_view end);
+  // Deletes every key of the family (a projection rebuilt from nothing).
+  void erase_all(Family family);
+  // Deletes the meta keys k with begin <= k < end. Meta only: the other families insert with RocksDB's
+  // memtable hints (store/ledger.cpp), which a range deletion starting inside their keys trips over.
+  void erase_meta_range(std::string_view begin, std::string_view end);
 
   // Operations held.
   std::uint32_t count() const { return batch_.Count(); }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "model/event_json.hpp"
@@ -419,4 +420,62 @@ TEST_CASE("an input that repeats itself across chunks and batches appends each e
   CHECK(r->appended == 6000);
   CHECK(r->duplicates == 12000);
   CHECK((*ledger)->head_seq() == 6000);
+}
+
+// The projection seam (store/projection_store.hpp): what the engine writes lands in the family it names,
+// reads back through get and cursors in key order, and a batch made for one ledger never writes another.
+TEST_CASE("a projection batch writes its families atomically and only into the ledger it was made for") {
+  TempDir dir;
+  auto a = Ledger::open(dir / "a", Ledger::Access::kScratch);
+  auto b = Ledger::open(dir / "b", Ledger::Access::kScratch);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  ProjectionBatch batch(**a);
+  batch.put(Family::kAccounts, "Sy", "2");  // keys as the engine's: a kind byte, then the name
+  batch.put(Family::kAccounts, "Sx", "1");
+  batch.put(Family::kTargets, "Sx", "target");
+  batch.erase(Family::kAccounts, "Sy");
+  CHECK(batch.count() == 4);
+
+  const Status wrong = (*b)->write(batch);
+  REQUIRE_FALSE(wrong.ok());
+  CHECK(wrong.message().find("another") != std::string::npos);
+  std::string value;
+  CHECK_FALSE((*b)->get(Family::kAccounts, "Sx", &value).value());
+
+  REQUIRE((*a)->write(batch).ok());
+  CHECK((*a)->get(Family::kAccounts, "Sx", &value).value());
+  CHECK(value == "1");
+  CHECK_FALSE((*a)->get(Family::kAccounts, "Sy", &value).value());  // put, then erased in the same batch
+  CHECK((*a)->get(Family::kTargets, "Sx", &value).value());
+  CHECK(value == "target");
+  CHECK_FALSE((*a)->get(Family::kEntities, "Sx", &value).value());
+
+  // A checkpoint (ingested table files), then a rebuild's start: every key of a family gone, and a range
+  // of meta keys.
+  ProjectionBatch more(**a);
+  more.put(Family::kAccounts, "Sa", "0");
+  more.put(Family::kAccounts, "Sz", "9");
+  more.put(Family::kMeta, "version/1", "");
+  more.put(Family::kMeta, "version/2", "");
+  more.put(Family::kMeta, "w", "kept");
+  REQUIRE((*a)->write_projection(more).ok());
+  auto keys = [&](Family family) {
+    std::vector<std::string> out;
+    ProjectionCursor it = (*a)->cursor(family);
+    for (it.seek_to_first(); it.valid(); it.next()) out.emplace_back(it.key());
+    REQUIRE(it.status("reading the projection").ok());
+    return out;
+  };
+  CHECK(keys(Family::kAccounts) == std::vector<std::string>{"Sa", "Sx", "Sz"});
+  ProjectionBatch clear(**a);
+  clear.erase_all(Family::kAccounts);
+  clear.erase_meta_range("version/", "version0");
+  REQUIRE((*a)->write(clear).ok());
+  CHECK(keys(Family::kAccounts).empty());
+  CHECK(keys(Family::kTargets) == std::vector<std::string>{"Sx"});
+  const std::vector<std::string> meta = keys(Family::kMeta);
+  CHECK(std::find(meta.begin(), meta.end(), "w") != meta.end());
+  CHECK(
+      std::none_of(meta.begin(), meta.end(), [](const std::string& k) { return k.starts_with("version/"); }));
 }

@@ -164,6 +164,11 @@ TEST_CASE("payout alipay --dry-run prints the withdrawals and writes nothing") {
       r.out.find(
           R"({"id":"payout-streamer-s1-cps-20261220000000","type":"withdrawal.requested","at":"2026-12-20T00:00:00+08:00","party":"streamer:s1","source":"cps","amount":"7.84"})") !=
       std::string::npos);
+  // The withdrawal went through the engine: what the rules would pay after the platform's fee, as the
+  // real run pays it (6.86 of 7.84, the test above).
+  CHECK(r.out.find("would pay streamer:s1: 6.86 (withdrawn 7.84, fees 0.98)") != std::string::npos);
+  CHECK(r.out.find("dry run: payout streamer cps at 2026-12-20T00:00:00+08:00: 1 party, withdrawn 7.84, paid "
+                   "6.86, fees 0.98, rejected 0 (nothing written)") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(l.dir / "x.csv"));
   CHECK(l.events() == before);
   // A binding without a name is skipped (Alipay checks the holder's name), and so is a higher minimum.

@@ -3,7 +3,6 @@
 //
 // Taobao Union reports -> events (SPEC section 10), appended through the same path as `append`
 // (tools/append_job.hpp): the same validation, idempotency by event id, rejections and summary.
-#include <sys/stat.h>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -13,7 +12,6 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <random>
 #include <unordered_set>
 
 #include "engine/engine.hpp"
@@ -24,6 +22,7 @@
 #include "tools/append_job.hpp"
 #include "tools/arguments.hpp"
 #include "tools/cli.hpp"
+#include "tools/dry_run.hpp"
 #include "tools/output.hpp"
 
 namespace fz::cli {
@@ -111,43 +110,6 @@ Result<OpenedReports> open_reports(const ImportArgs& a, const imports::ImportMap
   return out;
 }
 
-// A ledger to evaluate a dry run against: the ledger itself, read-only, or when there is none yet, an
-// empty private one in a temporary directory (removed with this object).
-class DryRunLedger {
- public:
-  static Result<std::unique_ptr<DryRunLedger>> open(const std::string& dir) {
-    auto out = std::unique_ptr<DryRunLedger>(new DryRunLedger());
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) == 0) {
-      auto l = Ledger::open(dir, Ledger::Access::kRead);
-      if (!l) return l.error();
-      out->ledger_ = std::move(*l);
-      return out;
-    }
-    std::error_code ec;
-    out->scratch_dir_ = std::filesystem::temp_directory_path(ec) /
-                        fmt::format("fenzhang-dry-run-{}-{}", ::getpid(), std::random_device{}());
-    if (ec) return make_error("no temporary directory for the dry run: " + ec.message());
-    auto l = Ledger::open(out->scratch_dir_.string(), Ledger::Access::kScratch);
-    if (!l) return l.error();
-    out->ledger_ = std::move(*l);
-    return out;
-  }
-  ~DryRunLedger() {
-    ledger_.reset();
-    std::error_code ec;
-    if (!scratch_dir_.empty()) std::filesystem::remove_all(scratch_dir_, ec);
-  }
-  DryRunLedger(const DryRunLedger&) = delete;
-  DryRunLedger& operator=(const DryRunLedger&) = delete;
-  Ledger& ledger() { return *ledger_; }
-
- private:
-  DryRunLedger() = default;
-  std::filesystem::path scratch_dir_;
-  std::unique_ptr<Ledger> ledger_;
-};
-
 // --dry-run: the events that would be appended, as JSON Lines on standard output, decided exactly as a
 // real import decides them (stage_record: ids already in the ledger with the same body are duplicates,
 // other bodies conflicts, and the engine evaluates each event against the ledger's projection and the
@@ -156,19 +118,9 @@ class DryRunLedger {
 // events are staged and never committed, so the engine's pending state grows with the input (the
 // whole report is in memory already). A missing ledger is an empty one.
 int dry_run(const Globals& g, OpenedReports& opened, OffsetSec offset, const char* skipped_what) {
-  auto target = DryRunLedger::open(g.db_dir());
-  if (!target) return fail(target.message());
-  Ledger& ledger = (*target)->ledger();
-  auto engine = engine::Engine::for_append(ledger);
-  if (!engine) return fail(engine.message());
-  if ((*engine)->projection_head() != ledger.head_seq()) {
-    return fail(fmt::format(
-        "the projection of ledger {} is behind its log (seq {} of {}): an append is running or was "
-        "interrupted; run the dry run again once it has finished (the next append brings the projection "
-        "up to date)",
-        g.db_dir(), (*engine)->projection_head(), ledger.head_seq()));
-  }
-  Appender appender(ledger, engine->get());
+  auto session = DryRun::open(g.db_dir());
+  if (!session) return fail(session.message());
+  Appender& appender = (*session)->appender();
   std::unordered_set<std::string> shared_seen;
   std::uint64_t events = 0, duplicates = 0, rejected = 0, skipped = 0;
   for (std::size_t i = 0; i < opened.inputs.size(); ++i) {
@@ -204,7 +156,7 @@ int dry_run(const Globals& g, OpenedReports& opened, OffsetSec offset, const cha
       }
     }
   }
-  if (Status s = appender.discard(); !s.ok()) return fail(s.message());
+  if (Status s = (*session)->finish(); !s.ok()) return fail(s.message());
   for (auto& n : opened.notes) std::cerr << escape_display(n) << "\n";
   for (auto& s : opened.sources) {
     for (auto& n : s->notes()) std::cerr << escape_display(n) << "\n";

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <unordered_set>
 
 #include "core/money.hpp"
 #include "engine/queries.hpp"
@@ -22,6 +23,7 @@
 #include "model/event_json.hpp"
 #include "tools/arguments.hpp"
 #include "tools/cli.hpp"
+#include "tools/dry_run.hpp"
 #include "tools/output.hpp"
 
 namespace fz::cli {
@@ -45,8 +47,7 @@ struct Skip {
 
 // What the run will do, decided on a read-only view of the ledger.
 struct PayoutPlan {
-  std::vector<InputRecord> records;      // one withdrawal each: new ones, and those a rerun finds stored
-  std::vector<std::string> fresh_lines;  // JSON of the new withdrawals (--dry-run prints them)
+  std::vector<InputRecord> records;  // one withdrawal each: new ones, and those a rerun finds stored
   std::vector<std::string> withdrawal_ids;
   std::map<std::string, Binding> bindings;  // party id -> latest binding
   std::vector<Skip> skipped;
@@ -124,7 +125,7 @@ std::string skip_reason(const Query& q, const Binding& b, Fen available_fen) {
 }
 
 InputRecord withdrawal_record(const Query& q, const std::string& id, const std::string& party_id,
-                              Fen amount_fen, std::vector<std::string>* fresh_lines) {
+                              Fen amount_fen) {
   boost::json::object o{{"id", id},
                         {"type", "withdrawal.requested"},
                         {"at", format_time(q.at_us, q.offset)},
@@ -134,11 +135,9 @@ InputRecord withdrawal_record(const Query& q, const std::string& id, const std::
   const std::string line = boost::json::serialize(o);
   LineResult parsed = parse_event_line(line);
   InputRecord rec;
-  rec.line = fresh_lines->size() + 1;
   rec.id = parsed.id;
   if (parsed.event) {
     rec.events.push_back(std::move(*parsed.event));
-    fresh_lines->push_back(event_to_json(rec.events.back(), q.offset));
   } else {
     rec.reason = parsed.reason;
   }
@@ -167,7 +166,7 @@ Status plan_party(const Ledger& ledger, const Query& q, const std::string& party
     plan->skipped.push_back({party_id, std::move(why)});
     return {};
   }
-  plan->records.push_back(withdrawal_record(q, id, party_id, *available, &plan->fresh_lines));
+  plan->records.push_back(withdrawal_record(q, id, party_id, *available));
   plan->withdrawal_ids.push_back(id);
   return {};
 }
@@ -218,6 +217,15 @@ struct Totals {
   Fen withdrawn_fen = 0, paid_fen = 0;
 };
 
+// The sum of an event's postings to @payout:… accounts: what the rules pay out for a withdrawal.
+Fen paid_out(const std::vector<engine::Posting>& postings) {
+  Fen paid = 0;
+  for (const engine::Posting& p : postings) {
+    if (p.account.starts_with("@payout:")) paid += p.amount_fen;
+  }
+  return paid;
+}
+
 // The batch rows: every withdrawal of the plan now in the ledger, with what the rules paid out for it.
 Result<std::vector<exports::AlipayRow>> paid_rows(const Ledger& ledger, const Query& q,
                                                   const PayoutPlan& plan, Totals* totals) {
@@ -228,10 +236,7 @@ Result<std::vector<exports::AlipayRow>> paid_rows(const Ledger& ledger, const Qu
     auto postings = engine::journal(ledger, f);
     if (!postings) return postings.error();
     if (postings->empty()) continue;  // rejected: the append reported why
-    Fen paid = 0;
-    for (const engine::Posting& p : *postings) {
-      if (p.account.starts_with("@payout:")) paid += p.amount_fen;
-    }
+    const Fen paid = paid_out(*postings);
     auto seq = ledger.seq_of(id);
     if (!seq || !*seq) return make_error(fmt::format("{}: has postings but is not in the log", id));
     auto stored = ledger.read(**seq);
@@ -316,6 +321,60 @@ int write_and_report(const Globals& g, const Query& q, const PayoutPlan& plan, c
   return append_exit;
 }
 
+// --dry-run: the new withdrawals as JSON Lines on standard output, each staged through the engine as the
+// real run stages it (DryRun: a `require` that refuses, a balance that moved since the plan, are
+// rejections here too, with the real run's `payout:N: ID: reason`); on standard error what the rules
+// would pay each party after fees, the skipped parties and the totals. Nothing is written. A rerun's
+// withdrawals already in the ledger are duplicates: nothing new to print.
+int dry_run(const Globals& g, const Query& q, PayoutPlan& plan) {
+  auto session = DryRun::open(g.db_dir());
+  if (!session) return fail(session.message());
+  Appender& appender = (*session)->appender();
+  PlanRecords records(std::move(plan.records));
+  std::unordered_set<std::string> shared_seen;
+  std::uint64_t duplicates = 0, rejected = 0;
+  Totals totals;
+  InputRecord rec;
+  for (;;) {
+    auto got = records.next(&rec);
+    if (!got) return fail(got.message());
+    if (!*got) break;
+    std::string reason = rec.reason;
+    const std::size_t before = appender.staged();
+    const Disposition d = rec.reason.empty() ? stage_record(appender, rec, shared_seen, &reason, &duplicates)
+                                             : Disposition::kRejected;
+    if (d == Disposition::kFailed) return fail(reason);
+    if (d == Disposition::kRejected) {
+      ++rejected;
+      std::cerr << escape_display(fmt::format("payout:{}: {}: {}", rec.line, rec.id, reason)) << "\n";
+      continue;
+    }
+    if (appender.staged() == before) continue;  // stored by an earlier run
+    const Event& e = rec.events.front();
+    const Fen withdrawn = e.number(fields::withdrawal::kAmount);
+    const Fen paid = paid_out((*session)->last_postings());
+    std::cout << event_to_json(e, q.offset) << "\n";
+    std::cerr << escape_display(fmt::format("would pay {}: {} (withdrawn {}, fees {})",
+                                            e.text(fields::kParty), format_money(paid),
+                                            format_money(withdrawn), format_money(withdrawn - paid)))
+              << "\n";
+    ++totals.parties;
+    totals.withdrawn_fen += withdrawn;
+    totals.paid_fen += paid;
+  }
+  if (Status s = (*session)->finish(); !s.ok()) return fail(s.message());
+  for (const Skip& s : plan.skipped) {
+    std::cerr << escape_display(fmt::format("skipped {}:{}: {}", q.kind, s.party_id, s.why)) << "\n";
+  }
+  std::cerr << fmt::format(
+      "dry run: payout {} {} at {}: {} part{}, withdrawn {}, paid {}, fees {}, rejected {} (nothing "
+      "written)\n",
+      q.kind, q.source, format_time(q.at_us, q.offset), totals.parties, totals.parties == 1 ? "y" : "ies",
+      format_money(totals.withdrawn_fen), format_money(totals.paid_fen),
+      format_money(totals.withdrawn_fen - totals.paid_fen), rejected);
+  return rejected > 0 ? kExitRejected : kExitOk;
+}
+
 Result<Query> make_query(const PayoutArgs& a) {
   Query q{a.kind, a.source};
   auto at = parse_query_time(a.at);
@@ -346,13 +405,7 @@ int run(const Globals& g, const PayoutArgs& a) {
     plan = make_plan(**ledger, *q);
   }
   if (!plan) return fail(plan.message());
-  if (a.dry_run) {
-    for (const std::string& line : plan->fresh_lines) std::cout << line << "\n";
-    for (const Skip& s : plan->skipped) {
-      std::cerr << escape_display(fmt::format("skipped {}:{}: {}", q->kind, s.party_id, s.why)) << "\n";
-    }
-    return kExitOk;
-  }
+  if (a.dry_run) return dry_run(g, *q, *plan);
   PlanRecords records(plan->records);
   boost::json::object append_summary;
   AppendExtras extras;
