@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/compare.sh [N_ORDERS]   (default 100000)
 #
-# The same orders through fenzhang, SQLite, hledger and ledger-cli (issue 6), each computing or summing
+# The same orders through fenzhang, SQLite, hledger and ledger-cli (issues 6 and 12), each computing or summing
 # the CPS split itself, then a check that all of them give the same per-account totals to the fen.
 #
 #   1. `fenzhang gen` writes a stream; bench/compare_export.py keeps its first N_ORDERS orders and what
@@ -178,7 +178,7 @@ target() { # name tool_ms factor (on the wall-clock medians)
   echo
   target "faster than SQLite:" "$(median "${t_sqlite[@]}")" 1
   target ">= 10x faster than hledger:" "$(median "${t_hledger[@]}")" 10
-  target ">= 2x faster than ledger-cli:" "$(median "${t_ledger[@]}")" 2
+  target ">= 3x faster than ledger-cli:" "$(median "${t_ledger[@]}")" 3  # issue 12 (issue 6 asked 2x)
 } | tee -a "$results"
 
 record() { # name, wall array name, CPU array name
