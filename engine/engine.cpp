@@ -23,7 +23,7 @@ bool sums_to_zero(const std::vector<Posting>& ps) {
 }  // namespace
 
 Engine::Engine(Ledger& ledger, Versions versions, Mode mode)
-    : ledger_(ledger), versions_(std::move(versions)), mode_(mode) {
+    : versions_(std::move(versions)), mode_(mode) {
   state_.attach(&ledger);
   accounts_.attach(&ledger);
   targets_.attach(&ledger, Family::kTargets);

@@ -118,7 +118,6 @@ class Engine final : public Projector {
   Status check_overflow(const std::vector<Posting>& postings);
   void note_issue(std::uint64_t seq, const Event& e, std::string message);
 
-  Ledger& ledger_;
   std::string init_error_;  // set when the projection head could not be read; every apply fails
   EntityState state_;
   AccountBook accounts_;
