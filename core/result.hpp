@@ -11,6 +11,7 @@
 
 #include <cassert>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -34,6 +35,11 @@ inline Error make_error(std::string message) {
 }
 inline Error make_io_error(std::string message) {
   return Error{std::move(message), ErrorKind::kIO};
+}
+// The same error (its kind kept) with "what: " in front of its message.
+inline Error with_context(Error e, std::string_view what) {
+  e.message.insert(0, std::string(what) + ": ");
+  return e;
 }
 inline Error make_corruption_error(std::string message) {
   return Error{std::move(message), ErrorKind::kCorruption};

@@ -13,9 +13,8 @@
 namespace fz::engine {
 Result<std::optional<AccountSummary>> load_account(const Ledger& ledger, const std::string& account) {
   std::string raw;
-  auto found = ledger.get(Family::kAccounts, pformat::summary_key(account), &raw,
-                          fmt::format("cannot read the balance of {}", account));
-  if (!found) return found.error();
+  auto found = ledger.get(Family::kAccounts, pformat::summary_key(account), &raw);
+  if (!found) return with_context(found.error(), fmt::format("cannot read the balance of {}", account));
   if (!*found) return std::optional<AccountSummary>();
   AccountSummary summary;
   if (!decode_fen_value(raw, &summary.total_fen)) {
@@ -36,7 +35,7 @@ Result<std::optional<AccountSummary>> load_account(const Ledger& ledger, const s
     summary.magnitude += amount < 0 ? -Int128{amount} : Int128{amount};
     sum += amount;
   }
-  FZ_TRY(it.status(fmt::format("cannot read the schedule of {}", account)));
+  if (!it.ok()) return it.status(fmt::format("cannot read the schedule of {}", account)).error();
   if (sum != summary.total_fen) {
     return make_corruption_error(
         fmt::format("the availability schedule of {} does not sum to its balance; run "
@@ -61,7 +60,8 @@ Status for_each_journal_entry(const Ledger& ledger, const std::string& account,
     }
     for (const JournalEntry& e : entries) FZ_TRY(fn(e));
   }
-  return it.status(fmt::format("cannot read the journal of {}", account));
+  if (!it.ok()) return it.status(fmt::format("cannot read the journal of {}", account));
+  return Status::Ok();
 }
 
 void AccountBook::fail(std::string message) {

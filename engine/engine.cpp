@@ -22,8 +22,7 @@ bool sums_to_zero(const std::vector<Posting>& ps) {
 
 }  // namespace
 
-Engine::Engine(Ledger& ledger, Versions versions, Mode mode)
-    : versions_(std::move(versions)), mode_(mode) {
+Engine::Engine(Ledger& ledger, Versions versions, Mode mode) : versions_(std::move(versions)), mode_(mode) {
   state_.attach(&ledger);
   accounts_.attach(&ledger);
   targets_.attach(&ledger, Family::kTargets);

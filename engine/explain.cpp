@@ -85,8 +85,7 @@ Status read_target(const Ledger& l, const std::string& key, Allocation* out) {
   std::string raw;
   auto found = l.get(Family::kTargets, std::string(1, pformat::kTarget) + key, &raw);
   *out = Allocation{};
-  if (!found)
-    return Error{fmt::format("cannot read target {}: {}", key, found.message()), found.error().kind};
+  if (!found) return with_context(found.error(), fmt::format("cannot read target {}", key));
   if (!*found) return Status::Ok();
   if (!decode(raw, out)) return make_error(fmt::format("target {} is malformed; run 'fenzhang verify'", key));
   return Status::Ok();

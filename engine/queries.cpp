@@ -57,10 +57,9 @@ bool has_glob(const std::string& p) {
 
 Status read_postings(const Ledger& ledger, std::uint64_t seq, std::vector<Posting>* out) {
   std::string v;
-  auto found = ledger.get(Family::kPostings, format::seq_key(seq), &v,
-                          fmt::format("cannot read the postings of seq {}", seq));
+  auto found = ledger.get(Family::kPostings, format::seq_key(seq), &v);
   out->clear();
-  if (!found) return found.error();
+  if (!found) return with_context(found.error(), fmt::format("cannot read the postings of seq {}", seq));
   if (!*found) return Status::Ok();
   if (!decode_postings(v, out))
     return make_error(fmt::format("postings of seq {} are malformed; run 'fenzhang verify'", seq));
@@ -161,8 +160,8 @@ std::string party_accounts_glob(std::string_view party) {
 
 Result<std::uint64_t> read_projection_head(const Ledger& ledger) {
   std::string v;
-  auto found = ledger.get(Family::kMeta, pformat::kProjectionHead, &v, "cannot read the projection head");
-  if (!found) return found.error();
+  auto found = ledger.get(Family::kMeta, pformat::kProjectionHead, &v);
+  if (!found) return with_context(found.error(), "cannot read the projection head");
   if (!*found) return std::uint64_t{0};
   std::uint64_t head = 0;
   if (!format::parse_seq_key(v, &head))

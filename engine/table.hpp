@@ -187,10 +187,10 @@ class Table {
     key.push_back(prefix_);
     key.append(id);
     std::string raw;
-    const Result<bool> found = ledger_->get(family_, key, &raw, "cannot read the projection");
+    const Result<bool> found = ledger_->get(family_, key, &raw);
     if (!found) {
       // Never treat an unreadable entity as absent: the engine refuses the event and reports this.
-      if (io_error_.empty()) io_error_ = found.message();
+      if (io_error_.empty()) io_error_ = "cannot read the projection: " + found.message();
       return std::nullopt;
     }
     if (!*found) return std::nullopt;

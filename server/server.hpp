@@ -44,8 +44,8 @@ struct Options {
   unsigned io_threads = 2;
   unsigned query_threads = 2;
   std::uint64_t checkpoint_events = engine::Engine::kDefaultCheckpointEvents;  // as append's
-  std::size_t hot_entries =
-      engine::Engine::kDefaultHotEntries;  // the writer engine's hot window (docs/storage.md)
+  // The writer engine's hot window (docs/storage.md).
+  std::size_t hot_entries = engine::Engine::kDefaultHotEntries;
   std::uint64_t max_queued_events = std::uint64_t{1} << 21;
   std::FILE* access_log = stderr;  // borrowed; one JSON line per request
   // Called once the server listens, with "ADDRESS:PORT" as bound (stdout by fenzhang serve).

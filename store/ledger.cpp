@@ -664,15 +664,12 @@ rocksdb::ColumnFamilyHandle* Ledger::cf(Family which) const {
   std::abort();  // every Family is named above
 }
 
-Result<bool> Ledger::get(Family family, std::string_view key, std::string* value,
-                         std::string_view what) const {
+Result<bool> Ledger::get(Family family, std::string_view key, std::string* value) const {
   const rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), cf(family), rocksdb::Slice(key.data(), key.size()), value);
   if (s.IsNotFound()) return false;
   if (s.ok()) return true;
-  if (what.empty())
-    return s.IsCorruption() ? make_corruption_error(s.ToString()) : make_io_error(s.ToString());
-  return rocks_error(s, what);
+  return s.IsCorruption() ? make_corruption_error(s.ToString()) : make_io_error(s.ToString());
 }
 
 ProjectionCursor Ledger::cursor(Family family) const {

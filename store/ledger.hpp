@@ -90,10 +90,9 @@ class Ledger {
                      const std::function<Status(std::uint64_t, std::string_view)>& fn) const;
 
   // The projection (store/projection_store.hpp). The value under `key` in `family`: true with *value
-  // set, or false when there is none. A read failure is an I/O or corruption error whose message starts
-  // with `what` (when there is one) and ends with the storage's reason.
-  [[nodiscard]] Result<bool> get(Family family, std::string_view key, std::string* value,
-                                 std::string_view what = {}) const;
+  // set, or false when there is none. A read failure is an I/O or corruption error giving the storage's
+  // reason (callers add what they were reading: with_context).
+  [[nodiscard]] Result<bool> get(Family family, std::string_view key, std::string* value) const;
   // A cursor over the family as it stands now.
   ProjectionCursor cursor(Family family) const;
 

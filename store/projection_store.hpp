@@ -78,6 +78,8 @@ class ProjectionCursor {
   // Valid until the cursor moves.
   std::string_view key() const { return std::string_view(it_->key().data(), it_->key().size()); }
   std::string_view value() const { return std::string_view(it_->value().data(), it_->value().size()); }
+  // False when the walk ended early on a read error (then status() says which).
+  bool ok() const { return it_->status().ok(); }
   // Ok, or why the walk ended early (an I/O or corruption error whose message starts with `what`):
   // check it once valid() turns false.
   [[nodiscard]] Status status(std::string_view what) const;

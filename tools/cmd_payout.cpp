@@ -215,13 +215,22 @@ class PlanRecords final : public RecordSource {
 struct Totals {
   std::size_t parties = 0;
   Fen withdrawn_fen = 0, paid_fen = 0;
+
+  // One more party paid; an error when a total would overflow.
+  Status add(Fen withdrawn, Fen paid) {
+    if (!accumulate_fen(withdrawn_fen, withdrawn) || !accumulate_fen(paid_fen, paid))
+      return make_error("the payout's totals overflow");
+    ++parties;
+    return Status::Ok();
+  }
 };
 
 // The sum of an event's postings to @payout:… accounts: what the rules pay out for a withdrawal.
-Fen paid_out(const std::vector<engine::Posting>& postings) {
+Result<Fen> paid_out(const std::vector<engine::Posting>& postings) {
   Fen paid = 0;
   for (const engine::Posting& p : postings) {
-    if (p.account.starts_with("@payout:")) paid += p.amount_fen;
+    if (p.account.starts_with("@payout:") && !accumulate_fen(paid, p.amount_fen))
+      return make_error(fmt::format("{}: its payouts overflow", p.event_id));
   }
   return paid;
 }
@@ -236,17 +245,16 @@ Result<std::vector<exports::AlipayRow>> paid_rows(const Ledger& ledger, const Qu
     auto postings = engine::journal(ledger, f);
     if (!postings) return postings.error();
     if (postings->empty()) continue;  // rejected: the append reported why
-    const Fen paid = paid_out(*postings);
+    auto paid = paid_out(*postings);
+    if (!paid) return paid.error();
     auto seq = ledger.seq_of(id);
     if (!seq || !*seq) return make_error(fmt::format("{}: has postings but is not in the log", id));
     auto stored = ledger.read(**seq);
     if (!stored) return stored.error();
     const std::string party = stored->event.text(fields::kParty);
     const Binding& b = plan.bindings.at(party.substr(q.kind.size() + 1));
-    rows.push_back({b.alipay, b.name, paid, id});
-    ++totals->parties;
-    totals->withdrawn_fen += stored->event.number(fields::withdrawal::kAmount);
-    totals->paid_fen += paid;
+    rows.push_back({b.alipay, b.name, *paid, id});
+    FZ_TRY(totals->add(stored->event.number(fields::withdrawal::kAmount), *paid));
   }
   return rows;
 }
@@ -352,15 +360,14 @@ int dry_run(const Globals& g, const Query& q, PayoutPlan& plan) {
     if (appender.staged() == before) continue;  // stored by an earlier run
     const Event& e = rec.events.front();
     const Fen withdrawn = e.number(fields::withdrawal::kAmount);
-    const Fen paid = paid_out((*session)->last_postings());
+    auto paid = paid_out((*session)->last_postings());
+    if (!paid) return fail(paid.message());
+    if (Status t = totals.add(withdrawn, *paid); !t.ok()) return fail(t.message());
     std::cout << event_to_json(e, q.offset) << "\n";
     std::cerr << escape_display(fmt::format("would pay {}: {} (withdrawn {}, fees {})",
-                                            e.text(fields::kParty), format_money(paid),
-                                            format_money(withdrawn), format_money(withdrawn - paid)))
+                                            e.text(fields::kParty), format_money(*paid),
+                                            format_money(withdrawn), format_money(withdrawn - *paid)))
               << "\n";
-    ++totals.parties;
-    totals.withdrawn_fen += withdrawn;
-    totals.paid_fen += paid;
   }
   if (Status s = (*session)->finish(); !s.ok()) return fail(s.message());
   for (const Skip& s : plan.skipped) {
