@@ -98,4 +98,11 @@ struct [[nodiscard]] EvalResult {
 [[nodiscard]] EvalResult evaluate(const Ruleset& ruleset, const Event& event, const Facts& facts,
                                   const EvalOptions& options = {});
 
+// For reading ahead (the engine reads the keyed targets an event will need before it is evaluated): the
+// `per` keys of the move and split statements of every rule listening to the event's type, whatever the
+// rule's `when` and `if`s would decide, where the event alone decides the key: string constants,
+// event.id, the event's fields and order.id, joined with +. Keys that depend on anything else are left
+// out. Appends to *out, perhaps more than once. Reads only the Ruleset and the event: any thread.
+void static_target_keys(const Ruleset& ruleset, const Event& event, std::vector<std::string>* out);
+
 }  // namespace fz::dsl

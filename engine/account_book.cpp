@@ -129,9 +129,9 @@ void AccountBook::post(const Posting& p, std::uint16_t index) {
   b.dirty = true;
 }
 
-void AccountBook::flush(ProjectionBatch& batch) {
+void AccountBook::flush(ProjectionBatch& batch, KeyOrder order) {
   assert(inflight_.empty());
-  // Collected and written in key order: RocksDB's memtable inserts ascending keys much faster.
+  // Collected and written in key order when the batch goes to a memtable (KeyOrder).
   std::vector<std::pair<std::string, std::string>> puts;
   puts.reserve(full_buckets_.size() + 3 * dirty_.size());
   for (auto& [account, times] : dirty_) {
@@ -149,7 +149,8 @@ void AccountBook::flush(ProjectionBatch& batch) {
     puts.emplace_back(pformat::journal_bucket_key(account, b.bucket), b.value);
     b.dirty = false;  // written; the account is in flight
   }
-  std::sort(puts.begin(), puts.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  if (order == KeyOrder::kSorted)
+    std::sort(puts.begin(), puts.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
   for (const auto& [key, value] : puts) batch.put(Family::kAccounts, key, value);
   dirty_.clear();
   full_buckets_.clear();

@@ -30,6 +30,7 @@
 
 #include "core/result.hpp"
 #include "engine/book.hpp"
+#include "engine/projection_format.hpp"
 #include "store/ledger.hpp"
 
 namespace fz::engine {
@@ -56,7 +57,7 @@ class AccountBook {
   // Books an accepted posting: total, schedule and journal index.
   void post(const Posting& p, std::uint16_t index);
 
-  void flush(ProjectionBatch& batch);
+  void flush(ProjectionBatch& batch, KeyOrder order);
   void committed();
   void discard();
 

@@ -26,6 +26,8 @@ Engine::Engine(Ledger& ledger, Versions versions, Mode mode) : versions_(std::mo
   state_.attach(&ledger);
   accounts_.attach(&ledger);
   targets_.attach(&ledger, Family::kTargets);
+  state_.set_forget_counter(forgets_.get());
+  targets_.set_forget_counter(forgets_.get());
   accounts_.set_journal(mode != Mode::kEvaluate);
   // An unreadable or malformed head must not pass for "nothing projected yet": every apply then fails.
   if (auto head = read_projection_head(ledger)) {
@@ -42,9 +44,10 @@ namespace {
 template <class T>
 void print_counters(const char* name, const Table<T>& t) {
   const auto& c = t.counters();
-  fmt::print(stderr, "engine cache {:<13} finds {:>10}  loads {:>10} ({:.1f}% of finds, {} found)\n", name,
-             c.finds, c.loads, c.finds == 0 ? 0.0 : 100.0 * static_cast<double>(c.loads) / c.finds,
-             c.loads_found);
+  fmt::print(stderr,
+             "engine cache {:<13} finds {:>10}  loads {:>10} ({:.1f}% of finds, {} found), read ahead {}\n",
+             name, c.finds, c.loads, c.finds == 0 ? 0.0 : 100.0 * static_cast<double>(c.loads) / c.finds,
+             c.loads_found, c.seeded);
 }
 
 }  // namespace
@@ -232,6 +235,47 @@ Status Engine::apply(const Event& e, std::uint64_t seq) {
   return Status::Ok();
 }
 
+ReadAheadPlan Engine::read_ahead_plan() const {
+  if (mode_ != Mode::kAppend) return {};
+  std::vector<dsl::Ruleset> rules;    // copies share the compiled programs, which are immutable
+  const auto& all = versions_.all();  // sorted by effective time
+  for (std::size_t i = all.size(); i > 0 && rules.size() < kReadAheadVersions; --i)
+    rules.push_back(all[i - 1].rules);
+  ReadAheadPlan plan;
+  plan.epoch = [forgets = forgets_] { return forgets->load(std::memory_order_acquire); };
+  plan.keys = [rules = std::move(rules)](const Event& e, std::vector<ReadAheadRecord>* out) {
+    if (!fields::kOrder.holds(e.type)) return;
+    std::string key(1, pformat::kOrder);
+    key += e.text(fields::kOrder);
+    out->push_back(ReadAheadRecord{Family::kEntities, std::move(key), std::nullopt});
+    std::vector<std::string> targets;
+    for (const dsl::Ruleset& r : rules) dsl::static_target_keys(r, e, &targets);
+    for (std::string& t : targets) {
+      t.insert(t.begin(), pformat::kTarget);
+      out->push_back(ReadAheadRecord{Family::kTargets, std::move(t), std::nullopt});
+    }
+  };
+  return plan;
+}
+
+std::uint64_t Engine::read_ahead_taken() const {
+  return state_.orders.counters().seeded + targets_.counters().seeded;
+}
+
+void Engine::read_ahead(std::span<const ReadAheadRecord> records, std::uint64_t epoch) {
+  for (const ReadAheadRecord& r : records) {
+    // Checked before each: a seed may itself evict (Table::seed).
+    if (epoch != forgets_->load(std::memory_order_acquire)) return;
+    if (r.key.empty()) continue;
+    const std::string_view id = std::string_view(r.key).substr(1);
+    if (r.family == Family::kEntities && r.key.front() == pformat::kOrder) {
+      state_.orders.seed(id, r.value);
+    } else if (r.family == Family::kTargets && r.key.front() == pformat::kTarget) {
+      targets_.seed(id, r.value);
+    }
+  }
+}
+
 bool Engine::request_checkpoint() {
   if (batch_head_ == inflight_head_ && batch_versions_.empty()) return false;
   checkpoint_requested_ = true;
@@ -245,9 +289,11 @@ Status Engine::flush(ProjectionBatch& batch) {
                    inflight_head_ == 0 || batch_head_ - inflight_head_ >= checkpoint_interval_;
   if (!due) return Status::Ok();
   checkpoint_requested_ = false;
-  state_.flush(batch);
-  accounts_.flush(batch);
-  targets_.flush(batch);
+  // A write-back projector's flush is a checkpoint, which the writer thread sorts (write_projection).
+  const KeyOrder order = write_back() ? KeyOrder::kAny : KeyOrder::kSorted;
+  state_.flush(batch, order);
+  accounts_.flush(batch, order);
+  targets_.flush(batch, order);
   for (std::uint64_t seq : batch_versions_) {
     batch.put(Family::kMeta, std::string(pformat::kVersionPrefix) + format::seq_key(seq), "");
   }

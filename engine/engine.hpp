@@ -9,6 +9,7 @@
 // The Engine borrows the Ledger; one thread at a time.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 
@@ -72,6 +73,17 @@ class Engine final : public Projector {
   void discard() override;
   bool request_checkpoint() override;
   bool write_back() const override { return checkpoint_interval_ > 0; }
+  // Read-ahead: an order event's order record, and the keyed targets the rules will read where the event
+  // alone names them (dsl::static_target_keys). Most of an append's reads that miss memory are these: a
+  // new order is looked up to refuse a second order.paid, an old one read back to be confirmed, a target
+  // looked up to find what the order was already paid.
+  ReadAheadPlan read_ahead_plan() const override;
+  void read_ahead(std::span<const ReadAheadRecord> records, std::uint64_t epoch) override;
+  // The ruleset versions whose target keys are read ahead: the latest effective ones (reading ahead for
+  // an event another version governs only costs a read the engine would have made anyway).
+  static constexpr std::size_t kReadAheadVersions = 4;
+  // How many read-ahead records the engine took in place of its own reads.
+  std::uint64_t read_ahead_taken() const;
 
   // Write-back (SPEC 7, checkpoints). With an interval of N > 0 events, flush() writes the projection
   // only when N events were accepted since the last checkpoint, when a checkpoint was requested, or when
@@ -119,6 +131,9 @@ class Engine final : public Projector {
   void note_issue(std::uint64_t seq, const Event& e, std::string message);
 
   std::string init_error_;  // set when the projection head could not be read; every apply fails
+  // How many times entities or targets left memory (Table::set_forget_counter): a read-ahead's epoch.
+  // Shared with the read-ahead plan, which reads it on the parsing thread.
+  std::shared_ptr<std::atomic<std::uint64_t>> forgets_ = std::make_shared<std::atomic<std::uint64_t>>(0);
   EntityState state_;
   AccountBook accounts_;
   Table<Allocation> targets_{pformat::kTarget};

@@ -90,3 +90,12 @@ inline std::string schedule_key(std::string_view account, std::int64_t available
 }
 
 }  // namespace fz::engine::pformat
+
+namespace fz::engine {
+
+// How a flush orders the keys it puts in a batch. A batch written through a memtable wants them sorted
+// (RocksDB inserts a run of ascending keys much faster than the same keys in hash order); a checkpoint
+// (Ledger::write_projection) sorts them itself on the writer thread, so the staging thread need not.
+enum class KeyOrder { kSorted, kAny };
+
+}  // namespace fz::engine

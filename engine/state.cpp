@@ -267,8 +267,8 @@ void EntityState::accept_event() {
 void EntityState::reject_event() {
   FZ_ALL_TABLES(reject_event());
 }
-void EntityState::flush(ProjectionBatch& batch) {
-  FZ_ALL_TABLES(flush(batch));
+void EntityState::flush(ProjectionBatch& batch, KeyOrder order) {
+  FZ_ALL_TABLES(flush(batch, order));
 }
 void EntityState::committed() {
   FZ_ALL_TABLES(committed());
@@ -278,6 +278,9 @@ void EntityState::discard() {
 }
 void EntityState::reset() {
   FZ_ALL_TABLES(reset());
+}
+void EntityState::set_forget_counter(std::atomic<std::uint64_t>* forgets) {
+  FZ_ALL_TABLES(set_forget_counter(forgets));
 }
 void EntityState::set_cache_limit(std::size_t entities) {
   FZ_ALL_TABLES(set_cache_limit(entities));

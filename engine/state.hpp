@@ -31,13 +31,15 @@ class EntityState {
 
   void accept_event();
   void reject_event();
-  void flush(ProjectionBatch& batch);
+  void flush(ProjectionBatch& batch, KeyOrder order);
   void committed();
   void discard();
   void reset();
   std::string take_io_error();
   // The hot window of every table (Engine::set_hot_entities).
   void set_cache_limit(std::size_t entities);
+  // Every table counts its forgets there (Table::set_forget_counter).
+  void set_forget_counter(std::atomic<std::uint64_t>* forgets);
 
   Table<Agency> agencies{pformat::kAgency};
   Table<Streamer> streamers{pformat::kStreamer};

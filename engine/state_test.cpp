@@ -209,7 +209,7 @@ TEST_CASE("a table with a small committed cache reads every entity back as last 
       expected[id] = o.amount;
     }
     ProjectionBatch batch(**ledger);
-    orders.flush(batch);
+    orders.flush(batch, KeyOrder::kSorted);
     REQUIRE((*ledger)->write(batch).ok());
     orders.committed();
     for (const auto& [id, amount] : expected) {
@@ -251,7 +251,7 @@ TEST_CASE("entity table: a rejected event is undone, a flush writes each of the 
   t.put("o1", order(60));
   t.accept_event();
   ProjectionBatch batch(**ledger);
-  t.flush(batch);
+  t.flush(batch, KeyOrder::kSorted);
   CHECK(batch.count() == 2);
   REQUIRE((*ledger)->write(batch).ok());
   std::vector<std::string> keys;
@@ -282,7 +282,7 @@ TEST_CASE("entity table: pending changes are never evicted, whatever the cache l
   t.put("o1", o);
   t.accept_event();
   ProjectionBatch batch(**ledger);
-  t.flush(batch);
+  t.flush(batch, KeyOrder::kSorted);
   t.committed();  // durable now: o1 is clean and may be evicted; without a store it then reads as absent
   t.put("o2", o);
   t.accept_event();

@@ -16,6 +16,7 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <cstdint>
 #include <optional>
@@ -26,6 +27,7 @@
 
 #include "core/result.hpp"
 #include "core/string_hash.hpp"
+#include "engine/projection_format.hpp"
 #include "store/ledger.hpp"
 
 namespace fz::engine {
@@ -60,6 +62,29 @@ class Table {
     return it->second.value ? &*it->second.value : nullptr;
   }
 
+  // Counts every time entities leave memory (eviction, discard, reset) in *forgets, which a read-ahead
+  // dates its reads by (Engine::read_ahead). Not owned; may be shared by several tables.
+  void set_forget_counter(std::atomic<std::uint64_t>* forgets) { forgets_ = forgets; }
+
+  // A read-ahead's answer for `id` (its stored record, or none), kept as find() would keep what it loads
+  // now, so find() need not read. The caller has checked that no entity left memory since the answer was
+  // read (the forget counter): then an entity not in memory now was not in memory since, so nothing of
+  // this engine wrote it since, and the stored record is still what was read. Ignored when the entity is
+  // in memory (memory is newer). Not during an event (its undo log must not meet slots it did not make).
+  void seed(std::string_view id, const std::optional<std::string>& raw) {
+    assert(undo_.empty());
+    if (map_.contains(id)) return;
+    std::optional<T> value;
+    if (raw) {
+      T decoded;
+      if (!decode(*raw, &decoded)) return;  // find() reads it again and reports it
+      value = std::move(decoded);
+    }
+    ++counters_.seeded;
+    if (clean_count() >= cache_limit_) evict_clean();
+    map_.emplace(std::string(id), Slot{std::move(value), false, false});
+  }
+
   // Sets the entity's value as a change of the event being applied.
   void put(const std::string& id, T value) {
     auto it = map_.find(id);
@@ -90,11 +115,11 @@ class Table {
     pending_.resize(event_mark_);  // the ids this event made pending are at the end
   }
 
-  // Writes the batch's changes in key order (RocksDB's memtable inserts a run of ascending keys much
-  // faster than the same keys in hash order); they are in flight until committed() or discard().
-  void flush(ProjectionBatch& batch) {
+  // Writes the batch's changes (in key order when asked: KeyOrder); they are in flight until committed()
+  // or discard().
+  void flush(ProjectionBatch& batch, KeyOrder order) {
     assert(inflight_.empty() && undo_.empty());
-    std::sort(pending_.begin(), pending_.end());
+    if (order == KeyOrder::kSorted) std::sort(pending_.begin(), pending_.end());
     std::string key(1, prefix_);
     for (const std::string& id : pending_) {
       Slot& s = map_.find(id)->second;
@@ -119,6 +144,7 @@ class Table {
   }
   // Nothing pending or in flight will be written.
   void discard() {
+    forgot();
     for (const std::string& id : pending_) map_.erase(id);
     for (const std::string& id : inflight_) map_.erase(id);
     pending_.clear();
@@ -128,7 +154,7 @@ class Table {
   }
   // Forget the committed cache (the column family was rewritten underneath).
   void reset() {
-    discard();
+    discard();  // counts as a forget
     map_.clear();
   }
   // The first read failure since the last call, if any ("" when none).
@@ -141,6 +167,7 @@ class Table {
     std::uint64_t finds = 0;        // find() calls
     std::uint64_t loads = 0;        // of which not in memory: a RocksDB Get
     std::uint64_t loads_found = 0;  // of which the entity exists (the others: a new id)
+    std::uint64_t seeded = 0;       // read-ahead answers taken (seed)
   };
   const Counters& counters() const { return counters_; }
 
@@ -176,8 +203,13 @@ class Table {
   // changes: its undo log restores slots, which must not come back after their eviction.
   void evict_clean() {
     if (!undo_.empty()) return;
+    forgot();
     boost::unordered::erase_if(map_,
                                [](const auto& kv) { return !kv.second.pending && !kv.second.inflight; });
+  }
+
+  void forgot() {
+    if (forgets_ != nullptr) forgets_->fetch_add(1, std::memory_order_release);
   }
 
   std::optional<T> load(std::string_view id) const {
@@ -206,6 +238,7 @@ class Table {
   char prefix_;
   std::size_t cache_limit_;
   const Ledger* ledger_ = nullptr;
+  std::atomic<std::uint64_t>* forgets_ = nullptr;
   Family family_ = Family::kEntities;
   mutable std::string io_error_;
   Counters counters_;

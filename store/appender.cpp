@@ -82,14 +82,38 @@ Appender::Appender(Ledger& ledger, Projector* projector)
       head_hash_(ledger.head_hash()),
       batch_(ledger),
       checkpoint_(ledger),
-      inflight_(ledger) {}
+      inflight_(ledger),
+      written_floor_(ledger.log_writes()) {}
+
+bool Appender::still_absent(std::string_view id, std::uint64_t absent_at) const {
+  // Batches written up to `absent_at` were visible to the read-ahead; those after it may hold the id.
+  if (absent_at < written_floor_) return false;
+  for (auto w = written_.rbegin(); w != written_.rend() && w->log_writes > absent_at; ++w) {
+    if (w->ids.contains(id)) return false;
+  }
+  return true;
+}
+
+void Appender::remember_written() {
+  // Keeps the written batch's ids (moved, not copied); the oldest batch kept gives its map back.
+  IdIndex recycled;
+  if (written_.size() == kWrittenKept) {
+    written_floor_ = written_.front().log_writes;
+    recycled = std::move(written_.front().ids);
+    written_.pop_front();
+    recycled.clear();
+  }
+  written_.push_back(Written{inflight_.log_writes, std::move(inflight_.staged_ids)});
+  inflight_.staged_ids = std::move(recycled);
+}
 
 Disposition Appender::stage(Event event, std::string* reason) {
   std::string record = encode_event(event);
   return stage_encoded(event, std::move(record), reason);
 }
 
-Disposition Appender::probe(const Event& event, const std::string& record, std::string* reason) {
+Disposition Appender::probe(const Event& event, const std::string& record, std::string* reason,
+                            std::optional<std::uint64_t> absent_at) {
   if (failure_) {
     *reason = failure_->message;
     return Disposition::kFailed;
@@ -108,7 +132,14 @@ Disposition Appender::probe(const Event& event, const std::string& record, std::
       return Disposition::kRejected;
     }
   }
-  // Same id in the log?
+  // Same id in the log? A read-ahead may already know it is not.
+  if (absent_at) {
+    if (still_absent(event.id, *absent_at)) {
+      ++read_ahead_counters_.taken;
+      return Disposition::kAppended;
+    }
+    ++read_ahead_counters_.stale;
+  }
   auto seq = ledger_.seq_of(event.id);
   if (!seq) {
     if (seq.error().fatal()) return fatal(seq.error());
@@ -132,8 +163,9 @@ Disposition Appender::probe(const Event& event, const std::string& record, std::
   return Disposition::kAppended;
 }
 
-Disposition Appender::stage_encoded(const Event& event, std::string record, std::string* reason) {
-  if (const Disposition d = probe(event, record, reason); d != Disposition::kAppended) return d;
+Disposition Appender::stage_encoded(const Event& event, std::string record, std::string* reason,
+                                    std::optional<std::uint64_t> absent_at) {
+  if (const Disposition d = probe(event, record, reason, absent_at); d != Disposition::kAppended) return d;
   auto fatal = [&](Error e) {
     *reason = e.message;
     failure_ = std::move(e);
@@ -191,6 +223,7 @@ Status Appender::start_commit() {
   writer_->start([this]() -> Status {
     add_events(inflight_);
     FZ_TRY(ledger_.commit(inflight_.batch, inflight_.head_seq, inflight_.head_hash));
+    inflight_.log_writes = ledger_.log_writes();  // only this thread writes the log meanwhile
     inflight_.events_durable = true;
     return ledger_.write_projection(inflight_.checkpoint);
   });
@@ -244,7 +277,7 @@ Status Appender::wait() {
   if (projector_ != nullptr) projector_->committed();
   inflight_.batch.clear();
   inflight_.staged.clear();
-  inflight_.staged_ids.clear();
+  remember_written();
   return Status::Ok();
 }
 
@@ -284,6 +317,9 @@ void Appender::discard_all() {
   inflight_.events_durable = false;
   inflight_.staged.clear();
   inflight_.staged_ids.clear();
+  // The ids of a batch that was written (or may have been) are no longer held: no read-ahead from before
+  // now can be checked against them.
+  written_floor_ = ledger_.log_writes();
   head_seq_ = ledger_.head_seq();
   head_hash_ = ledger_.head_hash();
 }

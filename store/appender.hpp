@@ -18,8 +18,11 @@
 // started by the first start_commit() and kept until the Appender is destroyed.
 #pragma once
 
+#include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -29,6 +32,24 @@
 #include "store/ledger.hpp"
 
 namespace fz {
+
+// Read-ahead: the records of the stored projection that applying an event will read, read for a whole
+// chunk of events at once on the parsing thread (Ledger::get_many) rather than one at a time while staging.
+struct ReadAheadRecord {
+  Family family = Family::kEntities;
+  std::string key;
+  std::optional<std::string> value;  // as read: nullopt when the key held nothing
+};
+// How a Projector reads ahead. Both functions run on the parsing thread while the Projector works on the
+// staging thread, so they must hold their own immutable or atomic copies of what they read.
+struct ReadAheadPlan {
+  // Names the records applying `event` will read (appends to *out).
+  std::function<void(const Event& event, std::vector<ReadAheadRecord>* out)> keys;
+  // Read before the records are read and handed back with them (Projector::read_ahead): tells the
+  // Projector whether what was read may since have gone stale.
+  std::function<std::uint64_t()> epoch;
+  explicit operator bool() const { return keys && epoch; }
+};
 
 // The engine's side of an append. A Projector keeps pending state for staged events until
 // committed() or discard().
@@ -52,6 +73,14 @@ class Projector {
   // True for a write-back projector: what flush() writes is a checkpoint of its own, written after the
   // batch's events are durable (Ledger::write_projection), not in the events' batch.
   virtual bool write_back() const { return false; }
+  // Read-ahead (optional): how to name and date what apply() reads (empty: no read-ahead), and, just
+  // before apply() of an event, the records the plan named for it as read at `epoch`. The projector takes
+  // those still current in place of its own reads.
+  virtual ReadAheadPlan read_ahead_plan() const { return {}; }
+  virtual void read_ahead(std::span<const ReadAheadRecord> records, std::uint64_t epoch) {
+    (void)records;
+    (void)epoch;
+  }
 };
 
 // kFailed: the ledger could not be read (an I/O error, corruption): not the event's fault. Nothing more
@@ -64,12 +93,24 @@ class Appender {
 
   Disposition stage(Event event, std::string* reason);
   // Stages an already-encoded record (used by `rules publish`, which builds the event itself).
-  Disposition stage_encoded(const Event& event, std::string record, std::string* reason);
+  // `absent_at`: a read-ahead found the id in no event of the log when Ledger::log_writes() was this
+  // count (Ledger::seqs_of_many); the Appender then reads the id index only if a batch written since
+  // may hold the id.
+  Disposition stage_encoded(const Event& event, std::string record, std::string* reason,
+                            std::optional<std::uint64_t> absent_at = std::nullopt);
 
   // What stage() would decide from the id alone, staging nothing: kAppended when the id is new,
   // kDuplicate, kRejected for a conflict (with *reason), kFailed when the ledger could not be read.
   // The Projector is not asked. Lets a caller stage a group of events only when none conflicts.
-  Disposition probe(const Event& event, const std::string& record, std::string* reason);
+  Disposition probe(const Event& event, const std::string& record, std::string* reason,
+                    std::optional<std::uint64_t> absent_at = std::nullopt);
+
+  // How many read-ahead answers stage_encoded took and how many it could not (diagnostics).
+  struct ReadAheadCounters {
+    std::uint64_t taken = 0;
+    std::uint64_t stale = 0;
+  };
+  const ReadAheadCounters& read_ahead_counters() const { return read_ahead_counters_; }
 
   ~Appender();
   Appender(const Appender&) = delete;
@@ -111,10 +152,20 @@ class Appender {
     std::vector<Staged> staged;
     IdIndex staged_ids;
     std::uint64_t head_seq = 0;
-    format::Hash head_hash{};  // before the write: the chain's head before the batch; after: with it
-    bool writing = false;      // handed to the writer thread and not yet waited for
+    format::Hash head_hash{};      // before the write: the chain's head before the batch; after: with it
+    bool writing = false;          // handed to the writer thread and not yet waited for
+    std::uint64_t log_writes = 0;  // Ledger::log_writes() once the batch is written
+  };
+  // The ids of the last batches written, so that a read-ahead older than them can still be checked.
+  struct Written {
+    std::uint64_t log_writes = 0;  // Ledger::log_writes() once the batch was written
+    IdIndex ids;
   };
   class Writer;  // the writer thread (appender.cpp)
+
+  // A read-ahead's "not in the log at `absent_at`" still holds: no batch written since holds the id.
+  bool still_absent(std::string_view id, std::uint64_t absent_at) const;
+  void remember_written();
 
   void discard_all();
   void add_events(Inflight& inflight);
@@ -132,6 +183,12 @@ class Appender {
   std::unique_ptr<Writer> writer_;  // declared after what its thread reads, so it is joined first
   std::uint64_t durable_events_ = 0;
   std::optional<Error> failure_;
+  // The batches written by this Appender, newest last; a read-ahead from before the oldest one kept (or
+  // from before this Appender) is not used. Bounded by kWrittenKept: a read-ahead is a few chunks old.
+  static constexpr std::size_t kWrittenKept = 16;
+  std::deque<Written> written_;
+  std::uint64_t written_floor_;
+  ReadAheadCounters read_ahead_counters_;
 };
 
 }  // namespace fz

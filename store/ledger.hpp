@@ -9,18 +9,23 @@
 // A new ledger is created only in a missing or empty directory (SPEC section 7). A directory that holds
 // anything else and cannot be opened is refused with RocksDB's reason, never recreated.
 //
-// A Ledger is used from one thread at a time. Column family handles and the DB pointer are owned by the
-// Ledger and valid until it is destroyed.
+// A Ledger is used from one thread at a time, with two exceptions: an Appender's writer thread commits
+// while its owner reads, and the read-ahead calls (seqs_of_many, get_many, log_writes) may run on any
+// thread while the owner writes. Column family handles and the DB
+// pointer are owned by the Ledger and valid until it is destroyed.
 #pragma once
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
@@ -96,6 +101,18 @@ class Ledger {
   // A cursor over the family as it stands now.
   ProjectionCursor cursor(Family family) const;
 
+  // Read-ahead (tools/append_job.cpp): many keys in one RocksDB MultiGet, which probes each table file's
+  // filter and index once for the whole set rather than once a key. Safe on any thread. out[i] answers
+  // ids[i] / keys[i]: the sequence number or stored value, or nullopt when there is none.
+  [[nodiscard]] Status seqs_of_many(std::span<const std::string_view> ids,
+                                    std::vector<std::optional<std::uint64_t>>* out) const;
+  [[nodiscard]] Status get_many(Family family, std::span<const std::string_view> keys,
+                                std::vector<std::optional<std::string>>* out) const;
+  // How many writes of the log (commit) were made through this Ledger since it was opened. Safe on any
+  // thread; the count moves only after its write is visible to readers, so a read-ahead that notes it
+  // before reading the id index knows which batches its answers may predate (Appender::stage_encoded).
+  std::uint64_t log_writes() const { return log_writes_.load(std::memory_order_acquire); }
+
   // Writes a projection batch (rebuilds, scratch ledgers), atomically with sync=true (kScratch: unsynced,
   // without the WAL).
   [[nodiscard]] Status write(ProjectionBatch& batch);
@@ -142,6 +159,7 @@ class Ledger {
   void remove_ingest_leftovers();
 
   std::uint64_t ingest_files_ = 0;  // names the table files write_projection builds
+  std::atomic<std::uint64_t> log_writes_{0};
   std::string dir_;
   Access access_ = Access::kRead;
   int lock_fd_ = -1;

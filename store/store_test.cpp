@@ -479,3 +479,38 @@ TEST_CASE("a projection batch writes its families atomically and only into the l
   CHECK(
       std::none_of(meta.begin(), meta.end(), [](const std::string& k) { return k.starts_with("version/"); }));
 }
+
+TEST_CASE("read-ahead lookups answer each key in the caller's order, duplicates and misses included") {
+  fz::test::TempDir dir;
+  auto ledger = Ledger::open(dir / "db", Ledger::Access::kWrite);
+  REQUIRE(ledger.ok());
+  const std::uint64_t before = (*ledger)->log_writes();
+  append_text(**ledger, all_valid());
+  CHECK((*ledger)->log_writes() > before);  // the batch moved the count
+  const std::vector<std::string_view> ids = {"e3", "nope", "e1", "e3", "", "e17"};
+  std::vector<std::optional<std::uint64_t>> seqs;
+  REQUIRE((*ledger)->seqs_of_many(ids, &seqs).ok());
+  REQUIRE(seqs.size() == ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    CAPTURE(ids[i]);
+    const auto one = (*ledger)->seq_of(ids[i]);
+    REQUIRE(one.ok());
+    CHECK(seqs[i] == *one);
+  }
+  CHECK(seqs[0].has_value());
+  CHECK(!seqs[1].has_value());
+  CHECK(seqs[0] == seqs[3]);
+
+  ProjectionBatch batch(**ledger);
+  batch.put(Family::kEntities, "ob", "2");
+  batch.put(Family::kEntities, "oa", "1");
+  REQUIRE((*ledger)->write(batch).ok());
+  const std::vector<std::string_view> keys = {"oz", "ob", "oa", "ob"};
+  std::vector<std::optional<std::string>> values;
+  REQUIRE((*ledger)->get_many(Family::kEntities, keys, &values).ok());
+  REQUIRE(values.size() == 4);
+  CHECK(!values[0].has_value());
+  CHECK(values[1] == std::optional<std::string>("2"));
+  CHECK(values[2] == std::optional<std::string>("1"));
+  CHECK(values[3] == std::optional<std::string>("2"));
+}

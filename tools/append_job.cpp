@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 #include <unordered_set>
 
@@ -23,6 +25,11 @@ struct Chunk {
   // error is an error, never the end of the input).
   std::optional<std::string> read_error;
   std::uint64_t last_line = 0;  // the number of the last line read before the error
+  // Read-ahead of the projection records the lines' events will read: those of lines[i] are
+  // ahead[ahead_end[i-1] .. ahead_end[i]), read at the Projector's epoch `ahead_epoch`.
+  std::vector<ReadAheadRecord> ahead;
+  std::vector<std::uint32_t> ahead_end;
+  std::uint64_t ahead_epoch = 0;
 };
 
 // A bounded single-producer single-consumer queue: parsing runs ahead of writing by at most `cap` chunks.
@@ -82,6 +89,76 @@ void encode_records(InputRecord& record) {
   for (const Event& e : record.events) record.encoded.push_back(encode_event(e));
 }
 
+// What the parsing thread reads ahead for the staging thread (Ledger::seqs_of_many, get_many): whether each
+// event's id is in the log, and the projection records the Projector names. A failed read-ahead only
+// leaves the staging thread to read for itself (and report the failure).
+struct ReadAhead {
+  const Ledger* ledger = nullptr;
+  ReadAheadPlan plan;
+};
+
+// Events of a record the read-ahead covers: the bits of InputRecord::ahead_absent.
+constexpr std::size_t kAheadEventsPerRecord = 64;
+
+bool staged_normally(const InputRecord& r) {
+  return r.reason.empty() && !r.skipped && !r.chain;
+}
+
+void read_ahead_ids(const Ledger& ledger, Chunk& chunk) {
+  std::vector<std::string_view> ids;
+  ids.reserve(chunk.lines.size());
+  for (const InputRecord& r : chunk.lines) {
+    if (!staged_normally(r)) continue;
+    for (std::size_t k = 0; k < r.events.size() && k < kAheadEventsPerRecord; ++k)
+      ids.push_back(r.events[k].id);
+  }
+  const std::uint64_t log_writes = ledger.log_writes();  // before the read: see Ledger::log_writes
+  std::vector<std::optional<std::uint64_t>> seqs;
+  if (!ledger.seqs_of_many(ids, &seqs).ok()) return;
+  std::size_t i = 0;
+  for (InputRecord& r : chunk.lines) {
+    if (!staged_normally(r)) continue;
+    r.ahead_log_writes = log_writes;
+    for (std::size_t k = 0; k < r.events.size() && k < kAheadEventsPerRecord; ++k, ++i) {
+      if (!seqs[i]) r.ahead_absent |= std::uint64_t{1} << k;
+    }
+  }
+}
+
+void read_ahead_projection(const Ledger& ledger, const ReadAheadPlan& plan, Chunk& chunk) {
+  chunk.ahead_end.reserve(chunk.lines.size());
+  for (const InputRecord& r : chunk.lines) {
+    if (staged_normally(r)) {
+      for (const Event& e : r.events) plan.keys(e, &chunk.ahead);
+    }
+    chunk.ahead_end.push_back(static_cast<std::uint32_t>(chunk.ahead.size()));
+  }
+  chunk.ahead_epoch = plan.epoch();  // before the read
+  for (const Family family : kAllFamilies) {
+    std::vector<std::string_view> wanted;
+    std::vector<std::size_t> where;
+    for (std::size_t i = 0; i < chunk.ahead.size(); ++i) {
+      if (chunk.ahead[i].family != family) continue;
+      wanted.push_back(chunk.ahead[i].key);
+      where.push_back(i);
+    }
+    if (wanted.empty()) continue;
+    std::vector<std::optional<std::string>> values;
+    if (!ledger.get_many(family, wanted, &values).ok()) {
+      chunk.ahead.clear();  // read it all again while staging
+      chunk.ahead_end.clear();
+      return;
+    }
+    for (std::size_t j = 0; j < where.size(); ++j) chunk.ahead[where[j]].value = std::move(values[j]);
+  }
+}
+
+void read_ahead(const ReadAhead& ra, Chunk& chunk) {
+  if (ra.ledger == nullptr) return;
+  read_ahead_ids(*ra.ledger, chunk);
+  if (ra.plan) read_ahead_projection(*ra.ledger, ra.plan, chunk);
+}
+
 }  // namespace
 
 Status read_jsonl_records(std::istream& in, const std::function<void(InputRecord&&, std::size_t)>& fn,
@@ -126,9 +203,15 @@ Status read_jsonl_records(std::istream& in, const std::function<void(InputRecord
 
 namespace {
 
-void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q) {
+void produce(const std::vector<AppendInput>& inputs, const ReadAhead& ra, ChunkQueue& q) {
+  if (ra.ledger != nullptr) disable_rocksdb_perf_counters();
+  auto push = [&](Chunk& c) {
+    read_ahead(ra, c);
+    q.push(std::move(c));
+  };
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    Chunk chunk{i, {}, false, std::nullopt, 0};
+    Chunk chunk;
+    chunk.input = i;
     chunk.lines.reserve(kLinesPerChunk);
     std::size_t chunk_bytes = 0;
     std::uint64_t line_no = 0;
@@ -139,7 +222,7 @@ void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q) {
         if (!got) {
           chunk.read_error = got.message();
           chunk.last_line = line_no;
-          q.push(std::move(chunk));
+          push(chunk);
           q.finish();
           return;
         }
@@ -148,13 +231,14 @@ void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q) {
         encode_records(record);
         chunk.lines.push_back(std::move(record));
         if (chunk.lines.size() == kLinesPerChunk) {
-          q.push(std::move(chunk));
-          chunk = Chunk{i, {}, false, std::nullopt, 0};
+          push(chunk);
+          chunk = Chunk{};
+          chunk.input = i;
           chunk.lines.reserve(kLinesPerChunk);
         }
       }
       chunk.end_of_input = true;
-      q.push(std::move(chunk));
+      push(chunk);
       continue;
     }
     std::uint64_t last_line = 0;
@@ -164,8 +248,9 @@ void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q) {
           chunk_bytes += line_bytes;
           chunk.lines.push_back(std::move(record));
           if (chunk.lines.size() == kLinesPerChunk || chunk_bytes >= kBytesPerChunk) {
-            q.push(std::move(chunk));
-            chunk = Chunk{i, {}, false, std::nullopt, 0};
+            push(chunk);
+            chunk = Chunk{};
+            chunk.input = i;
             chunk.lines.reserve(kLinesPerChunk);
             chunk_bytes = 0;
           }
@@ -174,12 +259,12 @@ void produce(const std::vector<AppendInput>& inputs, ChunkQueue& q) {
     if (!read.ok()) {
       chunk.read_error = read.message();
       chunk.last_line = last_line;
-      q.push(std::move(chunk));
+      push(chunk);
       q.finish();
       return;
     }
     chunk.end_of_input = true;
-    q.push(std::move(chunk));
+    push(chunk);
   }
   q.finish();
 }
@@ -219,7 +304,10 @@ Disposition stage_record(Appender& appender, InputRecord& rec, std::unordered_se
   std::size_t staged = 0, dup = 0;
   for (std::size_t j = 0; j < take.size(); ++j) {
     const Event& e = rec.events[take[j]];
-    const Disposition d = appender.stage_encoded(e, std::move(records[j]), reason);
+    std::optional<std::uint64_t> absent_at;
+    if (take[j] < kAheadEventsPerRecord && (rec.ahead_absent >> take[j] & 1) != 0)
+      absent_at = rec.ahead_log_writes;
+    const Disposition d = appender.stage_encoded(e, std::move(records[j]), reason, absent_at);
     if (d == Disposition::kFailed) return d;
     if (d == Disposition::kRejected) {
       if (staged > 0) *reason = fmt::format("{}: {} (the row's earlier events stay appended)", e.id, *reason);
@@ -280,7 +368,17 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
   appender.emplace(ledger, projector);
   std::uint64_t earlier_durable = 0;  // events acknowledged by earlier Appenders and exported publishes
   ChunkQueue queue(4);
-  std::thread producer([&] { produce(inputs, queue); });
+  // The parsing thread reads ahead with the first Projector's key function, which holds what it needs
+  // (the Projector itself may be replaced by a publish meanwhile).
+  ReadAhead ra;
+  if (options.read_ahead) {
+    ra.ledger = &ledger;
+    if (projector != nullptr) ra.plan = projector->read_ahead_plan();
+  }
+  // A publish replaces the Projector the plan came from; its successor gets no read-ahead (its epochs
+  // are not the plan's).
+  bool ahead_usable = static_cast<bool>(ra.plan);
+  std::thread producer([&] { produce(inputs, ra, queue); });
 
   std::optional<Error> failure;
   std::uint64_t file_rejected = 0, file_duplicates = 0, file_skipped = 0;
@@ -297,10 +395,17 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
   while (auto chunk = queue.pop()) {
     if (failure) continue;  // drain so the producer can finish
     const std::string& file = inputs[chunk->input].name;
-    for (InputRecord& rec : chunk->lines) {
+    for (std::size_t line = 0; line < chunk->lines.size(); ++line) {
+      InputRecord& rec = chunk->lines[line];
+      if (ahead_usable && line < chunk->ahead_end.size()) {
+        const std::uint32_t begin = line == 0 ? 0 : chunk->ahead_end[line - 1];
+        projector->read_ahead(std::span(chunk->ahead).subspan(begin, chunk->ahead_end[line] - begin),
+                              chunk->ahead_epoch);
+      }
       std::string reason = rec.reason;
       Disposition d = Disposition::kRejected;
       if (rec.chain && rec.reason.empty()) {
+        ahead_usable = false;
         auto published = publish_exported_record(ledger, appender, projector, options, rec, &earlier_durable);
         if (!published) {
           failure = published.error();
@@ -362,6 +467,11 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
     }
   }
   report.appended = earlier_durable + appender->durable_events();
+  report.ids_read_ahead = appender->read_ahead_counters().taken;
+  if (const char* env = std::getenv("FZ_ENGINE_STATS"); env != nullptr && *env != '\0') {
+    const auto& c = appender->read_ahead_counters();
+    fmt::print(stderr, "read-ahead ids: taken {}, read again {} (last Appender)\n", c.taken, c.stale);
+  }
   queue.close();
   producer.join();
   if (failure) return *failure;

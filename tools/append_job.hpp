@@ -37,6 +37,10 @@ struct InputRecord {
   // Set when the record is an exported rules.published line (model/event_json.hpp): it is published
   // through AppendOptions::publish_exported, never staged like other events.
   std::optional<ExportedChain> chain;
+  // Read-ahead (run_append's parsing thread): bit k is set when events[k]'s id was in no event of the log
+  // when Ledger::log_writes() was `ahead_log_writes` (Appender::stage_encoded's absent_at).
+  std::uint64_t ahead_absent = 0;
+  std::uint64_t ahead_log_writes = 0;
 };
 
 // Produces the records of one input, in order. Used on the parsing thread, one at a time.
@@ -64,8 +68,9 @@ struct AppendReport {
   std::uint64_t appended = 0;
   std::uint64_t duplicates = 0;
   std::uint64_t rejected = 0;
-  std::uint64_t skipped = 0;       // records a RecordSource marked skipped
-  std::vector<std::string> notes;  // e.g. an --atomic file that was not appended
+  std::uint64_t skipped = 0;         // records a RecordSource marked skipped
+  std::uint64_t ids_read_ahead = 0;  // ids the read-ahead found new, sparing a lookup (last Appender)
+  std::vector<std::string> notes;    // e.g. an --atomic file that was not appended
 };
 
 // What publishing an exported rules.published record did; the Projector to use from then on (the
@@ -88,6 +93,11 @@ struct AppendOptions {
   std::optional<std::size_t> hot_entries;
   // Publishes exported rules.published records (`fenzhang append` sets it); without it they are rejected.
   PublishExported publish_exported;
+  // The parsing thread reads ahead, for each chunk of lines at once, whether their ids are in the log and
+  // the projection records the Projector names (Projector::read_ahead_plan); the staging thread then
+  // reads only what may have changed since. Off: the staging thread reads everything itself (tests
+  // compare the two).
+  bool read_ahead = true;
 };
 
 // Splits JSON Lines read from `in` into records as run_append does: one per line that is not blank, the
