@@ -6,6 +6,8 @@
 // without reading the journal. A JournalEntry is one posting as the per-account journal index keeps it.
 #pragma once
 
+#include <boost/container/flat_map.hpp>
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -36,7 +38,9 @@ struct AccountSummary {
   Fen total_fen = 0;
   // available-from -> sum of postings. An entry stays once posted, even when it sums to zero, so the
   // stored schedule is the same however the events were batched. Invariant: the entries sum to total_fen.
-  std::map<TimeUs, Fen> schedule;
+  // A sorted vector: an account has few entries (a settlement day a month, say), new ones mostly come
+  // last, and a posting's lookup then stays in one cache line or two instead of chasing tree nodes.
+  boost::container::flat_map<TimeUs, Fen> schedule;
   // The sum of the entries' magnitudes (not stored). While it fits in 64 bits, every partial sum of the
   // schedule, so the available balance at any time, fits too, and overflow checks need not walk it.
   Int128 magnitude = 0;
