@@ -227,10 +227,6 @@ rocksdb::ColumnFamilyOptions cf_options(std::string_view name,
   }
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   o.write_buffer_size = 16 << 20;
-  // Level 0 uncompressed: its files (memtable flushes, most ingested checkpoints) are soon read and
-  // rewritten by a compaction, which compresses what it writes below; compressing them too was a fifth of
-  // the flush thread's CPU. (With dynamic level sizes, [0] is L0 and the last entry every level below.)
-  o.compression_per_level = {rocksdb::kNoCompression, rocksdb::kSnappyCompression};
   // Levels sized from the last one up: a small family has L0 and one or two levels, not seven. Projection
   // checkpoints are ingested table files (Ledger::write_projection), each placed at the deepest level it
   // does not overlap; with static level sizes a small family spread one file over each of L1..L6 and a
@@ -844,15 +840,7 @@ Status Ledger::write_projection(ProjectionBatch& projection) {
   for (std::size_t i = 0; i < ops.ops.size(); ++i) {
     if (ops.ops[i].empty()) continue;
     rocksdb::ColumnFamilyHandle* family = handles_[i];
-    rocksdb::Options options(db_->GetDBOptions(), db_->GetOptions(family));
-    const Cf cf = static_cast<Cf>(i);
-    if (cf == Cf::kAccounts || cf == Cf::kEntities || cf == Cf::kTargets) {
-      // These files overlap what the family holds (every account total, every open order), so they land
-      // in L0 and are rewritten by the next compaction: not compressed (SstFileWriter otherwise takes the
-      // last level's compression). The postings' files, past every stored key, go to the last level as
-      // they are and keep its compression.
-      options.compression_per_level.assign(1, rocksdb::kNoCompression);
-    }
+    const rocksdb::Options options(db_->GetDBOptions(), db_->GetOptions(family));
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(options), options, family,
                                   /*invalidate_page_cache=*/false);
     const std::string path = fmt::format("{}/{}{}.sst", dir_, format::kIngestFilePrefix, ++ingest_files_);
