@@ -572,7 +572,7 @@ TEST_CASE("read-ahead: an append decides every line as it does without reading a
     std::istringstream in(input);
     AppendOptions opts;
     opts.batch_events = batch;
-    opts.read_ahead = read_ahead;
+    opts.read_ahead = read_ahead ? AppendOptions::ReadAhead::kAlways : AppendOptions::ReadAhead::kNever;
     Outcome out;
     auto r = run_append(**ledger, eng->get(), {{"in", &in}}, opts, [&](const LineRejection& lr) {
       out.rejections.push_back(fmt::format("{}: {}", lr.line, lr.reason));

@@ -57,6 +57,10 @@ class ChunkQueue {
     done_ = true;
     not_empty_.notify_all();
   }
+  std::size_t size() {
+    std::lock_guard lock(mu_);
+    return q_.size();
+  }
   void close() {  // the consumer gives up: unblock the producer
     std::lock_guard lock(mu_);
     closed_ = true;
@@ -92,10 +96,14 @@ void encode_records(InputRecord& record) {
 // What the parsing thread reads ahead for the staging thread (Ledger::seqs_of_many, get_many): whether each
 // event's id is in the log, and the projection records the Projector names. A failed read-ahead only
 // leaves the staging thread to read for itself (and report the failure).
-struct ReadAhead {
-  const Ledger* ledger = nullptr;
+struct ReadAheadSource {
+  const Ledger* ledger = nullptr;  // null: no read-ahead
   ReadAheadPlan plan;
+  bool always = false;  // else only while chunks are waiting (AppendOptions::ReadAhead::kWhenAhead)
 };
+
+// Chunks waiting for the staging thread before the parsing thread reads ahead (see produce).
+constexpr std::size_t kReadAheadQueued = 2;
 
 // Events of a record the read-ahead covers: the bits of InputRecord::ahead_absent.
 constexpr std::size_t kAheadEventsPerRecord = 64;
@@ -104,12 +112,14 @@ bool staged_normally(const InputRecord& r) {
   return r.reason.empty() && !r.skipped && !r.chain;
 }
 
+// A record's shared definitions (an import's implicit plan, repeated on every row) are staged once per
+// run and skipped after that: not read ahead.
 void read_ahead_ids(const Ledger& ledger, Chunk& chunk) {
   std::vector<std::string_view> ids;
   ids.reserve(chunk.lines.size());
   for (const InputRecord& r : chunk.lines) {
     if (!staged_normally(r)) continue;
-    for (std::size_t k = 0; k < r.events.size() && k < kAheadEventsPerRecord; ++k)
+    for (std::size_t k = r.shared; k < r.events.size() && k < kAheadEventsPerRecord; ++k)
       ids.push_back(r.events[k].id);
   }
   const std::uint64_t log_writes = ledger.log_writes();  // before the read: see Ledger::log_writes
@@ -119,7 +129,7 @@ void read_ahead_ids(const Ledger& ledger, Chunk& chunk) {
   for (InputRecord& r : chunk.lines) {
     if (!staged_normally(r)) continue;
     r.ahead_log_writes = log_writes;
-    for (std::size_t k = 0; k < r.events.size() && k < kAheadEventsPerRecord; ++k, ++i) {
+    for (std::size_t k = r.shared; k < r.events.size() && k < kAheadEventsPerRecord; ++k, ++i) {
       if (!seqs[i]) r.ahead_absent |= std::uint64_t{1} << k;
     }
   }
@@ -129,7 +139,7 @@ void read_ahead_projection(const Ledger& ledger, const ReadAheadPlan& plan, Chun
   chunk.ahead_end.reserve(chunk.lines.size());
   for (const InputRecord& r : chunk.lines) {
     if (staged_normally(r)) {
-      for (const Event& e : r.events) plan.keys(e, &chunk.ahead);
+      for (std::size_t k = r.shared; k < r.events.size(); ++k) plan.keys(r.events[k], &chunk.ahead);
     }
     chunk.ahead_end.push_back(static_cast<std::uint32_t>(chunk.ahead.size()));
   }
@@ -153,7 +163,7 @@ void read_ahead_projection(const Ledger& ledger, const ReadAheadPlan& plan, Chun
   }
 }
 
-void read_ahead(const ReadAhead& ra, Chunk& chunk) {
+void read_ahead(const ReadAheadSource& ra, Chunk& chunk) {
   if (ra.ledger == nullptr) return;
   read_ahead_ids(*ra.ledger, chunk);
   if (ra.plan) read_ahead_projection(*ra.ledger, ra.plan, chunk);
@@ -203,10 +213,12 @@ Status read_jsonl_records(std::istream& in, const std::function<void(InputRecord
 
 namespace {
 
-void produce(const std::vector<AppendInput>& inputs, const ReadAhead& ra, ChunkQueue& q) {
+void produce(const std::vector<AppendInput>& inputs, const ReadAheadSource& ra, ChunkQueue& q) {
   if (ra.ledger != nullptr) disable_rocksdb_perf_counters();
   auto push = [&](Chunk& c) {
-    read_ahead(ra, c);
+    // Only while parsing runs ahead of staging (chunks are waiting): when staging waits for parsing (an
+    // import, whose rows cost more to parse than to stage), reading ahead here would slow the slower side.
+    if (ra.always || q.size() >= kReadAheadQueued) read_ahead(ra, c);
     q.push(std::move(c));
   };
   for (std::size_t i = 0; i < inputs.size(); ++i) {
@@ -370,9 +382,10 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
   ChunkQueue queue(4);
   // The parsing thread reads ahead with the first Projector's key function, which holds what it needs
   // (the Projector itself may be replaced by a publish meanwhile).
-  ReadAhead ra;
-  if (options.read_ahead) {
+  ReadAheadSource ra;
+  if (options.read_ahead != AppendOptions::ReadAhead::kNever) {
     ra.ledger = &ledger;
+    ra.always = options.read_ahead == AppendOptions::ReadAhead::kAlways;
     if (projector != nullptr) ra.plan = projector->read_ahead_plan();
   }
   // A publish replaces the Projector the plan came from; its successor gets no read-ahead (its epochs

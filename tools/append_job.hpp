@@ -95,9 +95,11 @@ struct AppendOptions {
   PublishExported publish_exported;
   // The parsing thread reads ahead, for each chunk of lines at once, whether their ids are in the log and
   // the projection records the Projector names (Projector::read_ahead_plan); the staging thread then
-  // reads only what may have changed since. Off: the staging thread reads everything itself (tests
-  // compare the two).
-  bool read_ahead = true;
+  // reads only what may have changed since. kWhenAhead: only while parsing runs ahead of staging (chunks
+  // are waiting), so that reading ahead never slows the slower side (an import's rows cost more to parse
+  // than to stage). kNever: the staging thread reads everything itself (tests compare them).
+  enum class ReadAhead { kWhenAhead, kAlways, kNever };
+  ReadAhead read_ahead = ReadAhead::kWhenAhead;
 };
 
 // Splits JSON Lines read from `in` into records as run_append does: one per line that is not blank, the
