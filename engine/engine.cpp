@@ -26,8 +26,8 @@ Engine::Engine(Ledger& ledger, Versions versions, Mode mode) : versions_(std::mo
   state_.attach(&ledger);
   accounts_.attach(&ledger);
   targets_.attach(&ledger, Family::kTargets);
-  state_.set_forget_counter(forgets_.get());
-  targets_.set_forget_counter(forgets_.get());
+  state_.orders.set_forget_counter(&forgets_->orders);
+  targets_.set_forget_counter(&forgets_->targets);
   accounts_.set_journal(mode != Mode::kEvaluate);
   // An unreadable or malformed head must not pass for "nothing projected yet": every apply then fails.
   if (auto head = read_projection_head(ledger)) {
@@ -242,7 +242,7 @@ ReadAheadPlan Engine::read_ahead_plan() const {
   for (std::size_t i = all.size(); i > 0 && rules.size() < kReadAheadVersions; --i)
     rules.push_back(all[i - 1].rules);
   ReadAheadPlan plan;
-  plan.epoch = [forgets = forgets_] { return forgets->load(std::memory_order_acquire); };
+  plan.epoch = [forgets = forgets_] { return forgets->epoch(); };
   plan.keys = [rules = std::move(rules)](const Event& e, std::vector<ReadAheadRecord>* out) {
     if (!fields::kOrder.holds(e.type)) return;
     std::string key(1, pformat::kOrder);
@@ -263,15 +263,16 @@ std::uint64_t Engine::read_ahead_taken() const {
 }
 
 void Engine::read_ahead(std::span<const ReadAheadRecord> records, std::uint64_t epoch) {
+  constexpr std::uint64_t kHigh = ~std::uint64_t{0xffffffffU}, kLow = 0xffffffffU;
   for (const ReadAheadRecord& r : records) {
-    // Checked before each: a seed may itself evict (Table::seed).
-    if (epoch != forgets_->load(std::memory_order_acquire)) return;
     if (r.key.empty()) continue;
     const std::string_view id = std::string_view(r.key).substr(1);
+    // Checked before each seed, which may itself evict (Table::seed); each table by its own counter.
+    const std::uint64_t now = forgets_->epoch();
     if (r.family == Family::kEntities && r.key.front() == pformat::kOrder) {
-      state_.orders.seed(id, r.value);
+      if ((now & kHigh) == (epoch & kHigh)) state_.orders.seed(id, r.value);
     } else if (r.family == Family::kTargets && r.key.front() == pformat::kTarget) {
-      targets_.seed(id, r.value);
+      if ((now & kLow) == (epoch & kLow)) targets_.seed(id, r.value);
     }
   }
 }

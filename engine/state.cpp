@@ -279,9 +279,6 @@ void EntityState::discard() {
 void EntityState::reset() {
   FZ_ALL_TABLES(reset());
 }
-void EntityState::set_forget_counter(std::atomic<std::uint64_t>* forgets) {
-  FZ_ALL_TABLES(set_forget_counter(forgets));
-}
 void EntityState::set_cache_limit(std::size_t entities) {
   FZ_ALL_TABLES(set_cache_limit(entities));
 }

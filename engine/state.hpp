@@ -38,8 +38,6 @@ class EntityState {
   std::string take_io_error();
   // The hot window of every table (Engine::set_hot_entities).
   void set_cache_limit(std::size_t entities);
-  // Every table counts its forgets there (Table::set_forget_counter).
-  void set_forget_counter(std::atomic<std::uint64_t>* forgets);
 
   Table<Agency> agencies{pformat::kAgency};
   Table<Streamer> streamers{pformat::kStreamer};
