@@ -236,7 +236,6 @@ Status Engine::apply(const Event& e, std::uint64_t seq) {
 }
 
 ReadAheadPlan Engine::read_ahead_plan() const {
-  if (mode_ != Mode::kAppend) return {};
   std::vector<dsl::Ruleset> rules;    // copies share the compiled programs, which are immutable
   const auto& all = versions_.all();  // sorted by effective time
   for (std::size_t i = all.size(); i > 0 && rules.size() < kReadAheadVersions; --i)

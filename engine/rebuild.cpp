@@ -10,7 +10,10 @@
 #include <future>
 #include <memory>
 #include <random>
+#include <span>
+#include <thread>
 
+#include "core/bounded_queue.hpp"
 #include "core/bytes.hpp"
 #include "core/money.hpp"
 #include "engine/account_book.hpp"
@@ -24,6 +27,61 @@ namespace {
 constexpr Family kProjectionData[] = {Family::kEntities, Family::kAccounts, Family::kPostings,
                                       Family::kTargets};
 constexpr std::size_t kRebuildBatch = 4096;
+// The log is decoded on a second thread, at most this many chunks of this many events ahead.
+constexpr std::size_t kEventsPerChunk = 4096;
+constexpr std::size_t kChunksAhead = 4;
+
+// Events decoded on the decoding thread, with the projection records applying them will read, read
+// ahead there too (Engine::read_ahead_plan; the same dating as an append's, see docs/storage.md).
+struct LogChunk {
+  std::vector<std::pair<std::uint64_t, Event>> events;  // seq, event
+  std::vector<ReadAheadRecord> ahead;  // those of events[i]: ahead[ahead_end[i-1] .. ahead_end[i])
+  std::vector<std::uint32_t> ahead_end;
+  std::uint64_t ahead_epoch = 0;
+  Status status;  // not ok: the log could not be read after these events (nothing follows)
+};
+
+void read_ahead(const Ledger& target, const ReadAheadPlan& plan, LogChunk& chunk) {
+  if (!plan) return;
+  chunk.ahead_end.reserve(chunk.events.size());
+  for (const auto& [seq, event] : chunk.events) {
+    plan.keys(event, &chunk.ahead);
+    chunk.ahead_end.push_back(static_cast<std::uint32_t>(chunk.ahead.size()));
+  }
+  chunk.ahead_epoch = plan.epoch();  // before the read
+  if (!read_ahead_values(target, &chunk.ahead).ok()) {
+    chunk.ahead.clear();  // the engine reads for itself (and reports the failure)
+    chunk.ahead_end.clear();
+  }
+}
+
+// The decoding thread: events first..last of `source` into the queue, then finish() (also when the
+// engine closed the queue, which stops the scan).
+void decode_log(const Ledger& source, const Ledger& target, std::uint64_t first_seq, std::uint64_t last_seq,
+                const ReadAheadPlan& plan, BoundedQueue<LogChunk>& queue) {
+  disable_rocksdb_perf_counters();
+  LogChunk chunk;
+  chunk.events.reserve(kEventsPerChunk);
+  StoredEvent se;
+  bool closed = false;
+  Status scanned =
+      source.scan_stored(first_seq, last_seq, [&](std::uint64_t seq, std::string_view value) -> Status {
+        FZ_TRY(decode_stored(seq, value, &se));
+        chunk.events.emplace_back(seq, std::move(se.event));
+        if (chunk.events.size() < kEventsPerChunk) return Status::Ok();
+        read_ahead(target, plan, chunk);
+        closed = !queue.push(std::move(chunk));
+        chunk = LogChunk{};
+        chunk.events.reserve(kEventsPerChunk);
+        return closed ? Status(make_error("the replay stopped")) : Status::Ok();
+      });
+  if (!closed) {
+    chunk.status = std::move(scanned);
+    read_ahead(target, plan, chunk);
+    (void)queue.push(std::move(chunk));
+  }
+  queue.finish();
+}
 
 // Meta keys that belong to the projection.
 bool is_projection_meta(std::string_view key) {
@@ -43,26 +101,29 @@ Status clear_projection(Ledger& target) {
 
 Result<RebuildReport> rebuild_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
                                          const std::function<void(std::uint64_t)>& progress,
-                                         const std::vector<PublishedVersion>* extra, Engine::Mode mode) {
+                                         const std::vector<PublishedVersion>* extra, Engine::Mode mode,
+                                         const RebuildTuning& tuning) {
   // Rebuilding in place: readers answer from a snapshot of the state before it until it is done.
   if (&source == &target) FZ_TRY(target.create_reader_snapshot());
   FZ_TRY(clear_projection(target));
-  return catch_up_projection(source, target, until_seq, progress, extra, mode);
+  return catch_up_projection(source, target, until_seq, progress, extra, mode, tuning);
 }
 
 Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
                                           const std::function<void(std::uint64_t)>& progress,
-                                          const std::vector<PublishedVersion>* extra, Engine::Mode mode) {
+                                          const std::vector<PublishedVersion>* extra, Engine::Mode mode,
+                                          const RebuildTuning& tuning) {
   auto versions = load_versions(source, until_seq);
   if (!versions) return versions.error();
   if (extra != nullptr) {
     for (const PublishedVersion& v : *extra) versions->add(v);
   }
   Engine engine(target, std::move(*versions), mode);
+  engine.set_hot_entries(tuning.hot_entries);
   // Write-back, as append: the projection is written as a checkpoint every so many events and at the
   // end, not with every batch (a kill loses only the work since the last checkpoint: the next writer
   // catches up from there). Batches still bound how far evaluation runs ahead of the write.
-  engine.set_checkpoint_interval(Engine::kDefaultCheckpointEvents);
+  engine.set_checkpoint_interval(tuning.checkpoint_events);
   RebuildReport report;
   report.events = engine.projection_head();
   if (report.events >= until_seq) {
@@ -99,17 +160,39 @@ Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, 
     if (progress) progress(report.events);
     return Status::Ok();
   };
-  Status scanned = source.scan(engine.projection_head() + 1, until_seq, [&](const StoredEvent& se) -> Status {
-    if (Status s = engine.apply(se.event, se.seq); !s.ok()) {
+  auto apply_one = [&](std::uint64_t seq, const Event& event) -> Status {
+    if (Status s = engine.apply(event, seq); !s.ok()) {
       // Preconditions depend only on the log, so an event accepted at append is accepted again.
-      return make_error(fmt::format("seq {} ({}): replay refused an event the log accepted: {}", se.seq,
-                                    se.event.id, s.message()));
+      return make_error(fmt::format("seq {} ({}): replay refused an event the log accepted: {}", seq,
+                                    event.id, s.message()));
     }
-    report.events = se.seq;
+    report.events = seq;
     report.postings += engine.last_posting_count();
     if (++pending == kRebuildBatch) return commit(false);
     return Status::Ok();
+  };
+  // Decoding and reading ahead on a second thread, applying here.
+  BoundedQueue<LogChunk> queue(kChunksAhead);
+  const ReadAheadPlan plan = engine.read_ahead_plan();
+  std::thread decoder([&, first_seq = engine.projection_head() + 1] {
+    decode_log(source, target, first_seq, until_seq, plan, queue);
   });
+  Status scanned;
+  while (scanned.ok()) {
+    std::optional<LogChunk> chunk = queue.pop();
+    if (!chunk) break;
+    for (std::size_t i = 0; i < chunk->events.size() && scanned.ok(); ++i) {
+      if (i < chunk->ahead_end.size()) {
+        const std::uint32_t begin = i == 0 ? 0 : chunk->ahead_end[i - 1];
+        engine.read_ahead(std::span(chunk->ahead).subspan(begin, chunk->ahead_end[i] - begin),
+                          chunk->ahead_epoch);
+      }
+      scanned = apply_one(chunk->events[i].first, chunk->events[i].second);
+    }
+    if (scanned.ok()) scanned = std::move(chunk->status);
+  }
+  queue.close();  // the decoder stops at its next chunk
+  decoder.join();
   if (scanned.ok()) scanned = commit(true);
   // Never leave a write running past this function: it uses `writing` and the target.
   if (Status w = wait(); scanned.ok()) scanned = w;
@@ -119,6 +202,7 @@ Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, 
   report.issues = engine.issues();
   report.issue_count = engine.issue_count();
   report.governed = engine.governed();
+  report.read_ahead_taken = engine.read_ahead_taken();
   return report;
 }
 

@@ -8,6 +8,7 @@
 // refuse a partial projection instead of answering from it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 
@@ -22,12 +23,20 @@
 
 namespace fz::engine {
 
+// How a rebuild's engine holds the projection in memory (docs/storage.md): its hot window
+// (Engine::set_hot_entries) and how many events it applies between checkpoints.
+struct RebuildTuning {
+  std::size_t hot_entries = Engine::kDefaultHotEntries;
+  std::uint64_t checkpoint_events = Engine::kDefaultCheckpointEvents;
+};
+
 struct RebuildReport {
   std::uint64_t events = 0;         // the projection now reflects events 1..events
   std::uint64_t postings = 0;       // postings made by the events applied in this call
   std::vector<ReplayIssue> issues;  // what append would now refuse (the first Engine::kMaxIssuesKept)
   std::uint64_t issue_count = 0;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> governed;  // (version seq, events it evaluated)
+  std::uint64_t read_ahead_taken = 0;  // records the decoding thread read that the engine took (diagnostics)
 };
 
 // Empties target's projection and marks it as covering no events (one synced batch): the next
@@ -37,17 +46,21 @@ Status clear_projection(Ledger& target);
 // progress(seq) is called after each batch (every 4096 events), seq being the last event applied.
 // `extra` versions (a what-if) are added to those published in the log. `mode` kEvaluate keeps only
 // balances, entities and targets (see Engine::Mode): for a scratch ledger whose balances alone are read.
+// The log is decoded on a second thread, which also reads ahead the records applying the events will
+// read (Engine::read_ahead_plan).
 Result<RebuildReport> rebuild_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
                                          const std::function<void(std::uint64_t)>& progress = {},
                                          const std::vector<PublishedVersion>* extra = nullptr,
-                                         Engine::Mode mode = Engine::Mode::kReplay);
+                                         Engine::Mode mode = Engine::Mode::kReplay,
+                                         const RebuildTuning& tuning = {});
 
 // Applies the events after target's projection head (up to until_seq) to it: finishes an interrupted
 // rebuild. Writers call it before appending so they never build on a partial projection.
 Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
                                           const std::function<void(std::uint64_t)>& progress = {},
                                           const std::vector<PublishedVersion>* extra = nullptr,
-                                          Engine::Mode mode = Engine::Mode::kReplay);
+                                          Engine::Mode mode = Engine::Mode::kReplay,
+                                          const RebuildTuning& tuning = {});
 
 // Builds the projection of source's events 1..until_seq in a scratch ledger in a temporary directory
 // and calls fn with it; the scratch ledger is deleted afterwards. Nothing of `source` changes.

@@ -75,6 +75,25 @@ class Appender::Writer {
   std::thread thread_;  // last: started once the members above exist
 };
 
+Status read_ahead_values(const Ledger& ledger, std::vector<ReadAheadRecord>* records) {
+  std::vector<std::string_view> wanted;
+  std::vector<std::size_t> where;
+  std::vector<std::optional<std::string>> values;
+  for (const Family family : kAllFamilies) {
+    wanted.clear();
+    where.clear();
+    for (std::size_t i = 0; i < records->size(); ++i) {
+      if ((*records)[i].family != family) continue;
+      wanted.push_back((*records)[i].key);
+      where.push_back(i);
+    }
+    if (wanted.empty()) continue;
+    FZ_TRY(ledger.get_many(family, wanted, &values));
+    for (std::size_t j = 0; j < where.size(); ++j) (*records)[where[j]].value = std::move(values[j]);
+  }
+  return Status::Ok();
+}
+
 Appender::Appender(Ledger& ledger, Projector* projector)
     : ledger_(ledger),
       projector_(projector),

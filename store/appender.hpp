@@ -51,6 +51,10 @@ struct ReadAheadPlan {
   explicit operator bool() const { return keys && epoch; }
 };
 
+// Reads the value of every record (one Ledger::get_many per family, so any thread may call it). On an
+// error the values read so far are left in place and the caller should drop the read-ahead.
+[[nodiscard]] Status read_ahead_values(const Ledger& ledger, std::vector<ReadAheadRecord>* records);
+
 // The engine's side of an append. A Projector keeps pending state for staged events until
 // committed() or discard().
 class Projector {

@@ -655,14 +655,7 @@ Result<StoredEvent> Ledger::read(std::uint64_t seq) const {
   if (!raw) return raw.error();
   if (!raw->has_value()) return make_corruption_error(fmt::format("event {} is not in the log", seq));
   StoredEvent out;
-  out.seq = seq;
-  std::string_view record;
-  if (!split_stored_value(**raw, &record, &out.hash))
-    return make_corruption_error(fmt::format("event {} is malformed", seq));
-  out.record.assign(record);
-  auto e = decode_event(out.record);
-  if (!e) return make_corruption_error(fmt::format("event {}: {}", seq, e.message()));
-  out.event = std::move(*e);
+  FZ_TRY(decode_stored(seq, **raw, &out));
   return out;
 }
 
@@ -683,19 +676,24 @@ Status Ledger::scan_stored(std::uint64_t first_seq, std::uint64_t last_seq,
   return from_rocks(it->status(), "cannot read the event log");
 }
 
+Status decode_stored(std::uint64_t seq, std::string_view value, StoredEvent* out) {
+  out->seq = seq;
+  std::string_view record;
+  if (!split_stored_value(value, &record, &out->hash)) {
+    return make_corruption_error(fmt::format("event {} is malformed", seq));
+  }
+  out->record.assign(record);
+  auto e = decode_event(out->record);
+  if (!e) return make_corruption_error(fmt::format("event {}: {}", seq, e.message()));
+  out->event = std::move(*e);
+  return Status::Ok();
+}
+
 Status Ledger::scan(std::uint64_t first_seq, std::uint64_t last_seq,
                     const std::function<Status(const StoredEvent&)>& fn) const {
   StoredEvent se;
   return scan_stored(first_seq, last_seq, [&](std::uint64_t seq, std::string_view value) -> Status {
-    se.seq = seq;
-    std::string_view record;
-    if (!split_stored_value(value, &record, &se.hash)) {
-      return make_corruption_error(fmt::format("event {} is malformed", se.seq));
-    }
-    se.record.assign(record);
-    auto e = decode_event(se.record);
-    if (!e) return make_corruption_error(fmt::format("event {}: {}", se.seq, e.message()));
-    se.event = std::move(*e);
+    FZ_TRY(decode_stored(seq, value, &se));
     return fn(se);
   });
 }

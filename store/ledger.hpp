@@ -10,9 +10,9 @@
 // anything else and cannot be opened is refused with RocksDB's reason, never recreated.
 //
 // A Ledger is used from one thread at a time, with two exceptions: an Appender's writer thread commits
-// while its owner reads, and the read-ahead calls (seqs_of_many, get_many, log_writes) may run on any
-// thread while the owner writes. Column family handles and the DB
-// pointer are owned by the Ledger and valid until it is destroyed.
+// while its owner reads, and the read-ahead calls (seqs_of_many, get_many, log_writes) and scan_stored (a
+// rebuild decodes the log on a second thread) may run on any thread while the owner writes. Column family
+// handles and the DB pointer are owned by the Ledger and valid until it is destroyed.
 #pragma once
 
 #include <rocksdb/db.h>
@@ -183,5 +183,8 @@ Error rocks_error(const rocksdb::Status& s, std::string_view what);
 
 // Splits a stored value into its record and hash; false if it is too short to hold a hash.
 bool split_stored_value(std::string_view value, std::string_view* record, format::Hash* hash);
+// Splits and decodes the stored value of event `seq` (as scan_stored passes it) into *out; a corruption
+// error naming the event when it is malformed. Thread-safe.
+[[nodiscard]] Status decode_stored(std::uint64_t seq, std::string_view value, StoredEvent* out);
 
 }  // namespace fz

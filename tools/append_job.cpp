@@ -1,15 +1,13 @@
 #include "tools/append_job.hpp"
 
 #include <fmt/format.h>
-#include <condition_variable>
 #include <cstdlib>
-#include <deque>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <thread>
 #include <unordered_set>
 
+#include "core/bounded_queue.hpp"
 #include "model/event_json.hpp"
 #include "store/codec.hpp"
 #include "tools/input_file.hpp"
@@ -32,49 +30,8 @@ struct Chunk {
   std::uint64_t ahead_epoch = 0;
 };
 
-// A bounded single-producer single-consumer queue: parsing runs ahead of writing by at most `cap` chunks.
-class ChunkQueue {
- public:
-  explicit ChunkQueue(std::size_t cap) : cap_(cap) {}
-  void push(Chunk c) {
-    std::unique_lock lock(mu_);
-    not_full_.wait(lock, [&] { return q_.size() < cap_ || closed_; });
-    if (closed_) return;
-    q_.push_back(std::move(c));
-    not_empty_.notify_one();
-  }
-  std::optional<Chunk> pop() {
-    std::unique_lock lock(mu_);
-    not_empty_.wait(lock, [&] { return !q_.empty() || done_; });
-    if (q_.empty()) return std::nullopt;
-    Chunk c = std::move(q_.front());
-    q_.pop_front();
-    not_full_.notify_one();
-    return c;
-  }
-  void finish() {
-    std::lock_guard lock(mu_);
-    done_ = true;
-    not_empty_.notify_all();
-  }
-  std::size_t size() {
-    std::lock_guard lock(mu_);
-    return q_.size();
-  }
-  void close() {  // the consumer gives up: unblock the producer
-    std::lock_guard lock(mu_);
-    closed_ = true;
-    not_full_.notify_all();
-  }
-
- private:
-  std::size_t cap_;
-  std::mutex mu_;
-  std::condition_variable not_full_, not_empty_;
-  std::deque<Chunk> q_;
-  bool done_ = false;
-  bool closed_ = false;
-};
+// Parsing runs ahead of staging by at most a few chunks.
+using ChunkQueue = BoundedQueue<Chunk>;
 
 constexpr std::size_t kLinesPerChunk = 4096;
 // Parsing may run ahead by a few chunks; a chunk of long lines is handed over early so that the
@@ -144,22 +101,9 @@ void read_ahead_projection(const Ledger& ledger, const ReadAheadPlan& plan, Chun
     chunk.ahead_end.push_back(static_cast<std::uint32_t>(chunk.ahead.size()));
   }
   chunk.ahead_epoch = plan.epoch();  // before the read
-  for (const Family family : kAllFamilies) {
-    std::vector<std::string_view> wanted;
-    std::vector<std::size_t> where;
-    for (std::size_t i = 0; i < chunk.ahead.size(); ++i) {
-      if (chunk.ahead[i].family != family) continue;
-      wanted.push_back(chunk.ahead[i].key);
-      where.push_back(i);
-    }
-    if (wanted.empty()) continue;
-    std::vector<std::optional<std::string>> values;
-    if (!ledger.get_many(family, wanted, &values).ok()) {
-      chunk.ahead.clear();  // read it all again while staging
-      chunk.ahead_end.clear();
-      return;
-    }
-    for (std::size_t j = 0; j < where.size(); ++j) chunk.ahead[where[j]].value = std::move(values[j]);
+  if (!read_ahead_values(ledger, &chunk.ahead).ok()) {
+    chunk.ahead.clear();  // read it all again while staging
+    chunk.ahead_end.clear();
   }
 }
 
