@@ -228,32 +228,42 @@ Status with_scratch_replay(const Ledger& source, std::uint64_t until_seq,
   return result;
 }
 
-Result<format::Hash> projection_digest(const Ledger& ledger) {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  if (ctx == nullptr || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) std::abort();
-  auto feed = [&](std::string_view bytes) {
-    std::string len;
-    bytes::put_uvar(len, bytes.size());
-    EVP_DigestUpdate(ctx, len.data(), len.size());
-    EVP_DigestUpdate(ctx, bytes.data(), bytes.size());
-  };
-  Status status;
-  for (Family family : kAllFamilies) {
-    feed(family_name(family));
-    ProjectionCursor it = ledger.cursor(family);
-    for (it.seek_to_first(); it.valid(); it.next()) {
-      if (family == Family::kMeta && !is_projection_meta(it.key())) continue;
-      feed(it.key());
-      feed(it.value());
+std::function<Result<format::Hash>()> projection_digest_now(const Ledger& ledger) {
+  auto cursors = std::make_shared<std::vector<ProjectionCursor>>();
+  for (Family family : kAllFamilies) cursors->push_back(ledger.cursor(family));
+  return [cursors]() -> Result<format::Hash> {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    if (ctx == nullptr || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) std::abort();
+    auto feed = [&](std::string_view bytes) {
+      std::string len;
+      bytes::put_uvar(len, bytes.size());
+      EVP_DigestUpdate(ctx, len.data(), len.size());
+      EVP_DigestUpdate(ctx, bytes.data(), bytes.size());
+    };
+    Status status;
+    std::size_t i = 0;
+    for (Family family : kAllFamilies) {
+      feed(family_name(family));
+      ProjectionCursor& it = (*cursors)[i++];
+      for (it.seek_to_first(); it.valid(); it.next()) {
+        if (family == Family::kMeta && !is_projection_meta(it.key())) continue;
+        feed(it.key());
+        feed(it.value());
+      }
+      if (Status s = it.status("cannot read the projection"); !s.ok()) status = s;
     }
-    if (Status s = it.status("cannot read the projection"); !s.ok()) status = s;
-  }
-  format::Hash out{};
-  unsigned int n = 0;
-  EVP_DigestFinal_ex(ctx, out.data(), &n);
-  EVP_MD_CTX_free(ctx);
-  if (!status.ok()) return status.error();
-  return out;
+    format::Hash out{};
+    unsigned int n = 0;
+    EVP_DigestFinal_ex(ctx, out.data(), &n);
+    EVP_MD_CTX_free(ctx);
+    cursors->clear();  // releases the state they hold
+    if (!status.ok()) return status.error();
+    return out;
+  };
+}
+
+Result<format::Hash> projection_digest(const Ledger& ledger) {
+  return projection_digest_now(ledger)();
 }
 
 Status check_book(const Ledger& ledger) {

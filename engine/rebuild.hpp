@@ -73,6 +73,10 @@ Status with_scratch_replay(const Ledger& source, std::uint64_t until_seq,
 
 // SHA-256 over every projection key and value in a fixed order: equal projections, equal digests.
 Result<format::Hash> projection_digest(const Ledger& ledger);
+// The same digest of the projection as it stands now, computed when the returned function is called
+// (once), which may be on another thread while the ledger is written: a cursor per family is made here
+// and holds that state (`replay` digests the projection it replaces while it rebuilds).
+std::function<Result<format::Hash>()> projection_digest_now(const Ledger& ledger);
 
 // The book's own invariants: every event's postings sum to zero, so does the whole ledger, and each
 // account's balance and availability schedule equal the sum of its journal entries.

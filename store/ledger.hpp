@@ -11,8 +11,9 @@
 //
 // A Ledger is used from one thread at a time, with two exceptions: an Appender's writer thread commits
 // while its owner reads, and the read-ahead calls (seqs_of_many, get_many, log_writes) and scan_stored (a
-// rebuild decodes the log on a second thread) may run on any thread while the owner writes. Column family
-// handles and the DB pointer are owned by the Ledger and valid until it is destroyed.
+// rebuild decodes the log on a second thread) may run on any thread while the owner writes, as may a
+// cursor made by the owner (each used by one thread at a time). Column family handles and the DB pointer
+// are owned by the Ledger and valid until it is destroyed.
 #pragma once
 
 #include <rocksdb/db.h>
