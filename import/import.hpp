@@ -130,6 +130,9 @@ struct OrderLine {
 
 struct ReportOptions {
   OffsetSec offset = kDefaultOffsetSec;  // the ledger's timezone for report times
+  // Every event of a row goes through its JSON line and parse_event_line, as a hand-written line would
+  // (tests: the events built directly must equal these).
+  bool reference_mapping = false;
 };
 
 // A report being read row by row. next() returns false at the end; an error stops the file.

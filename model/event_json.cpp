@@ -530,4 +530,52 @@ std::string event_to_json(const Event& e, OffsetSec offset) {
   return json::serialize(o);
 }
 
+bool accepted_as_line(const Event& e) {
+  // At most this many bytes of text: escaped as \u00XX (six bytes a byte) it still fits a line.
+  constexpr std::size_t kTextBudget = kMaxEventLineBytes / 8;
+  std::size_t text_bytes = e.id.size();
+  if (e.type == EventType::kRulesPublished) return false;
+  if (!check_ident(e.id).ok() || !in_supported_range(e.at_us)) return false;
+  for (std::size_t i = 0; i < e.meta.size(); ++i) {
+    const auto& [key, value] = e.meta[i];
+    if (i > 0 && !(e.meta[i - 1].first < key)) return false;  // parsed meta is sorted, keys distinct
+    if (first_invalid_utf8(key) != std::string_view::npos ||
+        first_invalid_utf8(value) != std::string_view::npos)
+      return false;
+    text_bytes += key.size() + value.size();
+  }
+  const EventSpec& spec = spec_of(e.type);
+  if (e.fields.size() != spec.fields.size()) return false;
+  for (std::size_t i = 0; i < spec.fields.size(); ++i) {
+    const FieldSpec& fs = spec.fields[i];
+    const FieldValue& v = e.fields[i];
+    text_bytes += v.s.size();
+    if (!v.present) {
+      if (!fs.optional || v.i != 0 || !v.s.empty()) return false;
+      continue;
+    }
+    switch (fs.kind) {
+      case FieldKind::kIdent:
+        if (v.i != 0 || !check_ident(v.s).ok()) return false;
+        break;
+      case FieldKind::kMoney:
+        if (!v.s.empty()) return false;
+        break;
+      case FieldKind::kBool:
+        if (!v.s.empty() || (v.i != 0 && v.i != 1)) return false;
+        break;
+      case FieldKind::kEnum:
+        if (v.i < 0 || static_cast<std::size_t>(v.i) >= fs.values.size() || fs.values[v.i] != v.s)
+          return false;
+        break;
+      case FieldKind::kText:
+        if (v.i != 0 || v.s.empty() || first_invalid_utf8(v.s) != std::string_view::npos) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return text_bytes <= kTextBudget && check_stateless(e).empty();
+}
+
 }  // namespace fz

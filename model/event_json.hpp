@@ -44,4 +44,13 @@ LineResult parse_event_line(std::string_view line);
 // given offset. Parsing the output gives back an equal Event.
 std::string event_to_json(const Event& event, OffsetSec offset = kDefaultOffsetSec);
 
+// For code that builds events itself (an import's mapping of report rows) rather than parsing lines:
+// true when parse_event_line(event_to_json(event, any offset)) would accept the line and give back
+// `event` itself, judged from the typed values alone (identifiers, texts, enums and meta as the line
+// parser checks them, the time in the supported range, the stateless preconditions, a size that keeps
+// the line far under kMaxEventLineBytes). Conservative: false also for kinds of field it does not judge
+// (percent, party, account, time, integer, hash) and for events it cannot be sure of; parse the JSON line
+// then, which gives the exact reason of a rejection.
+bool accepted_as_line(const Event& event);
+
 }  // namespace fz

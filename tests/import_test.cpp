@@ -648,3 +648,79 @@ TEST_CASE("dry run prints JSON Lines events and writes nothing") {
   CHECK(contains(r.out, "\"id\":\"tbk-9000051005-closed\""));
   CHECK_FALSE(std::filesystem::exists(d / "db"));
 }
+
+TEST_CASE("rows map to the very events their JSON lines give through the line parser, rejections included") {
+  // Events of report rows are built from typed values (fz::accepted_as_line) rather than as JSON lines
+  // parsed back; ReportOptions::reference_mapping takes the JSON route for every event. Both must give
+  // the same events and the same reasons, for the sample reports and for rows at the edges: control
+  // characters in a title (a cell of them at the cell limit), an order number too long for the event
+  // ids, every status, refunds with and without a case number and a malformed case number.
+  auto map_bytes = read_all(example("map.csv"));
+  auto map = im::parse_import_map(map_bytes, "map.csv");
+  REQUIRE(map.ok());
+  std::string edge =
+      "创建时间,付款时间,结算时间,订单编号,子订单编号,商品信息,掌柜旺旺,订单状态,付款金额,佣金比率,佣金金额,"
+      "推广位ID,渠道关系ID\n";
+  auto row = [&](const std::string& sub, const std::string& title, const std::string& status,
+                 const std::string& settled) {
+    edge += fmt::format(
+        "2026-10-06 08:59:00,2026-10-06 09:00:00,{},900001,{},\"{}\",某某旗舰店,{},199.00,20.00 %,"
+        "39.80,111,\n",
+        settled, sub, title, status);
+  };
+  row("7000000001", "tab\there, newline\nthere, bell \x07 and \"\"quotes\"\"", "已付款", "");
+  row("7000000002", std::string(4000, '\x01'), "已结算", "2026-10-20 10:00:00");  // 24,000 bytes escaped
+  row("7000000004", "", "已失效", "");
+  row("7000000005", "连衣裙", "已收货", "");
+  row(std::string(126, '9'), "long order number", "已结算", "2026-10-20 10:00:00");  // ids over 128
+  row("7000000006", "a settled order without its time", "已结算", "");
+  const std::string refunds =
+      "维权编号,订单编号,淘宝子订单编号,商品信息,维权状态,维权退款金额,维权创建时间,维权完成时间\n"
+      "5001,900006,9000061006,羊绒大衣,维权成功,100.00,2026-11-20 09:00:00,2026-11-25 10:00:00\n"
+      ",900004,9000041004,x,维权成功,10.00,2026-11-20 09:00:00,2026-11-27 11:30:00\n"
+      "bad case,900004,9000041005,x,维权成功,10.00,2026-11-20 09:00:00,2026-11-27 11:30:00\n"
+      "5003,900004,9000041006,x,维权中,10.00,2026-11-20 09:00:00,2026-11-27 11:30:00\n";
+
+  auto rows_of = [&](const std::string& bytes, bool refund, bool reference) {
+    im::ReportOptions options;
+    options.reference_mapping = reference;
+    auto table = im::open_table(bytes);
+    REQUIRE_MESSAGE(table.ok(), table.message());
+    auto report = refund ? im::refund_report(std::move(*table), options)
+                         : im::order_report(std::move(*table), *map, options);
+    std::vector<im::MappedRow> out;
+    for (;;) {
+      im::MappedRow r;
+      auto more = report->next(&r);
+      REQUIRE_MESSAGE(more.ok(), more.message());
+      if (!*more) break;
+      out.push_back(std::move(r));
+    }
+    return out;
+  };
+  const std::vector<std::pair<std::string, bool>> reports = {
+      {read_all(example("orders-2026-10.csv")), false},
+      {read_all(example("orders-2026-11.csv")), false},
+      {read_all(example("orders-2026-10.xlsx")), false},
+      {read_all(example("refunds-2026-11.csv")), true},
+      {edge, false},
+      {refunds, true}};
+  std::size_t events = 0, rejected = 0;
+  for (const auto& [bytes, refund] : reports) {
+    const auto fast = rows_of(bytes, refund, false);
+    const auto reference = rows_of(bytes, refund, true);
+    REQUIRE(fast.size() == reference.size());
+    for (std::size_t i = 0; i < fast.size(); ++i) {
+      CAPTURE(reference[i].line);
+      CHECK(fast[i].reason == reference[i].reason);
+      CHECK(fast[i].id == reference[i].id);
+      CHECK(fast[i].skipped == reference[i].skipped);
+      CHECK(fast[i].shared == reference[i].shared);
+      CHECK(fast[i].events == reference[i].events);
+      events += reference[i].events.size();
+      rejected += reference[i].reason.empty() ? 0 : 1;
+    }
+  }
+  CHECK(events > 30);
+  CHECK(rejected >= 5);  // unmapped, 12.345, the long ids, the settled order without a time, the bad case
+}
