@@ -4,6 +4,8 @@
 // Thread-safe: push() on the producer's thread, pop() on the consumer's, the rest on either. The producer
 // calls finish() after its last push; pop() then drains what is left and returns nullopt. A consumer that
 // gives up calls close(): later pushes are dropped and a blocked push returns, so the producer can finish.
+// An item the consumer is done with may be given back (give_back) to be destroyed on the producer's
+// thread, which takes them (take_back) before each push: at most cap + 1 wait there.
 #pragma once
 
 #include <condition_variable>
@@ -12,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <utility>
+#include <vector>
 
 namespace fz {
 
@@ -40,6 +43,15 @@ class BoundedQueue {
     not_full_.notify_one();
     return item;
   }
+  void give_back(T item) {
+    std::lock_guard lock(mu_);
+    spent_.push_back(std::move(item));
+  }
+  // The caller destroys them, outside the lock.
+  std::vector<T> take_back() {
+    std::lock_guard lock(mu_);
+    return std::exchange(spent_, {});
+  }
   void finish() {
     std::lock_guard lock(mu_);
     done_ = true;
@@ -60,6 +72,7 @@ class BoundedQueue {
   std::mutex mu_;
   std::condition_variable not_full_, not_empty_;
   std::deque<T> q_;
+  std::vector<T> spent_;
   bool done_ = false;
   bool closed_ = false;
 };

@@ -70,6 +70,7 @@ void decode_log(const Ledger& source, const Ledger& target, std::uint64_t first_
         chunk.events.emplace_back(seq, std::move(se.event));
         if (chunk.events.size() < kEventsPerChunk) return Status::Ok();
         read_ahead(target, plan, chunk);
+        (void)queue.take_back();  // chunks the engine is done with, freed here
         closed = !queue.push(std::move(chunk));
         chunk = LogChunk{};
         chunk.events.reserve(kEventsPerChunk);
@@ -190,6 +191,7 @@ Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, 
       scanned = apply_one(chunk->events[i].first, chunk->events[i].second);
     }
     if (scanned.ok()) scanned = std::move(chunk->status);
+    queue.give_back(std::move(*chunk));  // freed on the decoding thread
   }
   queue.close();  // the decoder stops at its next chunk
   decoder.join();

@@ -109,7 +109,8 @@ class Appender {
   Disposition probe(const Event& event, const std::string& record, std::string* reason,
                     std::optional<std::uint64_t> absent_at = std::nullopt);
 
-  // How many read-ahead answers stage_encoded took and how many it could not (diagnostics).
+  // How many read-ahead answers probe and stage_encoded took and how many they could not (each lookup
+  // counts; diagnostics).
   struct ReadAheadCounters {
     std::uint64_t taken = 0;
     std::uint64_t stale = 0;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <span>
 #include <thread>
@@ -163,6 +164,7 @@ void produce(const std::vector<AppendInput>& inputs, const ReadAheadSource& ra, 
     // Only while parsing runs ahead of staging (chunks are waiting): when staging waits for parsing (an
     // import, whose rows cost more to parse than to stage), reading ahead here would slow the slower side.
     if (ra.always || q.size() >= kReadAheadQueued) read_ahead(ra, c);
+    (void)q.take_back();  // chunks the staging thread is done with, freed here
     q.push(std::move(c));
   };
   for (std::size_t i = 0; i < inputs.size(); ++i) {
@@ -251,19 +253,21 @@ Disposition stage_record(Appender& appender, InputRecord& rec, std::unordered_se
   const bool encoded = rec.encoded.size() == rec.events.size();
   for (std::size_t k : take)
     records.push_back(encoded ? std::move(rec.encoded[k]) : encode_event(rec.events[k]));
+  // The read-ahead's answer for event k: not in the log as of ahead_log_writes.
+  auto absent_at = [&](std::size_t k) -> std::optional<std::uint64_t> {
+    if (k < kAheadEventsPerRecord && (rec.ahead_absent >> k & 1) != 0) return rec.ahead_log_writes;
+    return std::nullopt;
+  };
   if (take.size() > 1) {
     for (std::size_t j = 0; j < take.size(); ++j) {
-      const Disposition d = appender.probe(rec.events[take[j]], records[j], reason);
+      const Disposition d = appender.probe(rec.events[take[j]], records[j], reason, absent_at(take[j]));
       if (d == Disposition::kFailed || d == Disposition::kRejected) return d;
     }
   }
   std::size_t staged = 0, dup = 0;
   for (std::size_t j = 0; j < take.size(); ++j) {
     const Event& e = rec.events[take[j]];
-    std::optional<std::uint64_t> absent_at;
-    if (take[j] < kAheadEventsPerRecord && (rec.ahead_absent >> take[j] & 1) != 0)
-      absent_at = rec.ahead_log_writes;
-    const Disposition d = appender.stage_encoded(e, std::move(records[j]), reason, absent_at);
+    const Disposition d = appender.stage_encoded(e, std::move(records[j]), reason, absent_at(take[j]));
     if (d == Disposition::kFailed) return d;
     if (d == Disposition::kRejected) {
       if (staged > 0) *reason = fmt::format("{}: {} (the row's earlier events stay appended)", e.id, *reason);
@@ -349,7 +353,10 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
     return true;
   };
 
-  while (auto chunk = queue.pop()) {
+  auto give_back = [&queue](Chunk* done) { queue.give_back(std::move(*done)); };
+  while (auto popped = queue.pop()) {
+    // Freed on the parsing thread, however this iteration ends (the staging thread is the busier).
+    const std::unique_ptr<Chunk, decltype(give_back)> chunk(&*popped, give_back);
     if (failure) continue;  // drain so the producer can finish
     const std::string& file = inputs[chunk->input].name;
     for (std::size_t line = 0; line < chunk->lines.size(); ++line) {

@@ -69,7 +69,7 @@ struct AppendReport {
   std::uint64_t duplicates = 0;
   std::uint64_t rejected = 0;
   std::uint64_t skipped = 0;         // records a RecordSource marked skipped
-  std::uint64_t ids_read_ahead = 0;  // ids the read-ahead found new, sparing a lookup (last Appender)
+  std::uint64_t ids_read_ahead = 0;  // id lookups the read-ahead spared (last Appender; diagnostics)
   std::vector<std::string> notes;    // e.g. an --atomic file that was not appended
 };
 
