@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -45,22 +46,21 @@ Result<std::string> convert(std::string_view bytes, const char* from, Encoding e
   if (cd == reinterpret_cast<iconv_t>(-1)) {
     return make_io_error(fmt::format("iconv cannot convert from {}: {}", from, std::strerror(errno)));
   }
+  // Converted a block at a time into a string that grows as needed: sizing it for the worst case up
+  // front (twice the input) zero-filled, and kept, hundreds of megabytes for a large report.
   std::string out;
-  out.resize(bytes.size() * 2 + 16);  // UTF-16 -> at most 1.5x; GB18030 -> at most 2x
+  out.reserve(bytes.size() + bytes.size() / 4);
+  std::array<char, 64 * 1024> block;
   char* in = const_cast<char*>(bytes.data());
   std::size_t in_left = bytes.size();
-  char* dst = out.data();
-  std::size_t out_left = out.size();
   std::optional<std::size_t> bad;
   while (in_left > 0) {
-    if (::iconv(cd, &in, &in_left, &dst, &out_left) != static_cast<std::size_t>(-1)) break;
-    if (errno == E2BIG) {
-      const std::size_t used = out.size() - out_left;
-      out.resize(out.size() * 2);
-      dst = out.data() + used;
-      out_left = out.size() - used;
-      continue;
-    }
+    char* dst = block.data();
+    std::size_t out_left = block.size();
+    const std::size_t done = ::iconv(cd, &in, &in_left, &dst, &out_left);
+    out.append(block.data(), static_cast<std::size_t>(dst - block.data()));
+    if (done != static_cast<std::size_t>(-1)) break;
+    if (errno == E2BIG) continue;                       // the block is full: convert the rest
     bad = static_cast<std::size_t>(in - bytes.data());  // EILSEQ or EINVAL (truncated at the end)
     break;
   }
@@ -69,7 +69,6 @@ Result<std::string> convert(std::string_view bytes, const char* from, Encoding e
     return make_error(fmt::format("line {}: bytes {} are not valid {}", line_of(bytes, *bad, e),
                                   hex_bytes(bytes, *bad, 4), encoding_name(e)));
   }
-  out.resize(out.size() - out_left);
   return out;
 }
 
