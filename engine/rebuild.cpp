@@ -100,14 +100,26 @@ Status clear_projection(Ledger& target) {
   return target.write(clear);
 }
 
+namespace {
+// catch_up_projection with the versions already loaded.
+Result<RebuildReport> catch_up_with(const Ledger& source, Ledger& target, std::uint64_t until_seq,
+                                    const std::function<void(std::uint64_t)>& progress,
+                                    const std::vector<PublishedVersion>* extra, Engine::Mode mode,
+                                    const RebuildTuning& tuning, Versions loaded);
+}  // namespace
+
 Result<RebuildReport> rebuild_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
                                          const std::function<void(std::uint64_t)>& progress,
                                          const std::vector<PublishedVersion>* extra, Engine::Mode mode,
                                          const RebuildTuning& tuning) {
+  // The versions first: while the projection is current its index names them; once it is cleared,
+  // finding them means reading the whole log.
+  auto versions = load_versions(source, until_seq);
+  if (!versions) return versions.error();
   // Rebuilding in place: readers answer from a snapshot of the state before it until it is done.
   if (&source == &target) FZ_TRY(target.create_reader_snapshot());
   FZ_TRY(clear_projection(target));
-  return catch_up_projection(source, target, until_seq, progress, extra, mode, tuning);
+  return catch_up_with(source, target, until_seq, progress, extra, mode, tuning, std::move(*versions));
 }
 
 Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
@@ -116,6 +128,16 @@ Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, 
                                           const RebuildTuning& tuning) {
   auto versions = load_versions(source, until_seq);
   if (!versions) return versions.error();
+  return catch_up_with(source, target, until_seq, progress, extra, mode, tuning, std::move(*versions));
+}
+
+namespace {
+
+Result<RebuildReport> catch_up_with(const Ledger& source, Ledger& target, std::uint64_t until_seq,
+                                    const std::function<void(std::uint64_t)>& progress,
+                                    const std::vector<PublishedVersion>* extra, Engine::Mode mode,
+                                    const RebuildTuning& tuning, Versions loaded) {
+  std::optional<Versions> versions(std::move(loaded));
   if (extra != nullptr) {
     for (const PublishedVersion& v : *extra) versions->add(v);
   }
@@ -207,6 +229,8 @@ Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, 
   report.read_ahead_taken = engine.read_ahead_taken();
   return report;
 }
+
+}  // namespace
 
 Status with_scratch_replay(const Ledger& source, std::uint64_t until_seq,
                            const std::function<Status(Ledger& scratch, const RebuildReport&)>& fn,
