@@ -684,3 +684,38 @@ TEST_CASE("read-ahead: a replay and a what-if with a tiny hot window rebuild wha
   CHECK_FALSE(std::equal(before.begin(), before.end(), after.begin(), after.end(),
                          [](const auto& a, const auto& b) { return a.total_fen == b.total_fen; }));
 }
+
+TEST_CASE("a rebuild stops at an undecodable event of the log and names it, wherever it lies") {
+  // The log is decoded on a second thread, chunks ahead of the engine: a damaged event must still end the
+  // rebuild with its seq (not hang, not be skipped), whether it lies in the first chunk or later.
+  TempDir dir;
+  auto ledger = Ledger::open(dir / "db", Ledger::Access::kWrite);
+  REQUIRE(ledger.ok());
+  std::string diagnostics;
+  REQUIRE(engine::publish_rules(**ledger, default_rules(), "r.rules", t("2026-11-27T00:00:00+08:00"),
+                                &diagnostics)
+              .ok());
+  std::ostringstream generated;
+  generate_events(GenOptions{20000, 7, 40}, generated);
+  REQUIRE(append(**ledger, generated.str()).appended == 20000);
+  for (const std::uint64_t bad : {std::uint64_t{3}, std::uint64_t{9000}, std::uint64_t{20001}}) {
+    CAPTURE(bad);
+    const std::string good = (*ledger)->raw_event(bad).value().value();
+    std::string damaged = good;
+    damaged[1] = static_cast<char>(0x7f);  // the record's event type byte: no such type
+    rocksdb::WriteOptions wo;
+    auto* db = LedgerInternals::db(**ledger);
+    REQUIRE(db->Put(wo, LedgerInternals::cf(**ledger, Cf::kEvents), format::seq_key(bad), damaged).ok());
+    auto scratch = Ledger::open(dir / fmt::format("scratch-{}", bad), Ledger::Access::kScratch);
+    REQUIRE(scratch.ok());
+    auto r = engine::rebuild_projection(**ledger, **scratch, (*ledger)->head_seq());
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.message().find(fmt::format("event {}", bad)) != std::string::npos);
+    REQUIRE(db->Put(wo, LedgerInternals::cf(**ledger, Cf::kEvents), format::seq_key(bad), good).ok());
+  }
+  // Repaired, the log rebuilds into the projection the append stored.
+  auto scratch = Ledger::open(dir / "scratch-good", Ledger::Access::kScratch);
+  REQUIRE(scratch.ok());
+  REQUIRE(engine::rebuild_projection(**ledger, **scratch, (*ledger)->head_seq()).ok());
+  CHECK(engine::compare_projections(**ledger, **scratch).ok());
+}
