@@ -69,6 +69,17 @@ std::string digest(const Ledger& l) {
   return hash_hex(engine::projection_digest(l).value());
 }
 
+// A new ledger in dir/db with the default rules published.
+std::unique_ptr<Ledger> ledger_with_default_rules(const TempDir& dir) {
+  auto ledger = Ledger::open(dir / "db", Ledger::Access::kWrite);
+  REQUIRE(ledger.ok());
+  std::string diagnostics;
+  REQUIRE(engine::publish_rules(**ledger, default_rules(), "r.rules", t("2026-11-27T00:00:00+08:00"),
+                                &diagnostics)
+              .ok());
+  return std::move(*ledger);
+}
+
 }  // namespace
 
 TEST_CASE("an operator adjustment posts one balanced pair, available at its time") {
@@ -620,12 +631,7 @@ TEST_CASE("read-ahead: a replay and a what-if with a tiny hot window rebuild wha
   // will read while the engine, a few chunks behind, writes checkpoints and drops records (a hot window
   // of 64, a checkpoint every 500 events): what was read ahead is often stale by the time it is used.
   TempDir dir;
-  auto ledger = Ledger::open(dir / "db", Ledger::Access::kWrite);
-  REQUIRE(ledger.ok());
-  std::string diagnostics;
-  REQUIRE(engine::publish_rules(**ledger, default_rules(), "r.rules", t("2026-11-27T00:00:00+08:00"),
-                                &diagnostics)
-              .ok());
+  auto ledger = ledger_with_default_rules(dir);
   // The generator confirms or refunds an order a few hundred events after paying it; moved 6,000 events
   // later here, each order is read ahead (and is written and dropped) a chunk or more before it is read.
   std::ostringstream generated;
@@ -648,8 +654,8 @@ TEST_CASE("read-ahead: a replay and a what-if with a tiny hot window rebuild wha
     }
     for (const auto& [at, line] : delayed) input += line + "\n";
   }
-  REQUIRE(append(**ledger, input).appended > 19000);
-  const std::uint64_t head = (*ledger)->head_seq();
+  REQUIRE(append(*ledger, input).appended > 19000);
+  const std::uint64_t head = ledger->head_seq();
   std::string whatif_rules = default_rules();
   const auto share = whatif_rules.find("let agency_share = 20%");
   REQUIRE(share != std::string::npos);
@@ -662,7 +668,7 @@ TEST_CASE("read-ahead: a replay and a what-if with a tiny hot window rebuild wha
     auto scratch = Ledger::open(dir / name, Ledger::Access::kScratch);
     REQUIRE(scratch.ok());
     const auto* versions = mode == engine::Engine::Mode::kEvaluate ? &extra : nullptr;
-    auto r = engine::rebuild_projection(**ledger, **scratch, head, {}, versions, mode,
+    auto r = engine::rebuild_projection(*ledger, **scratch, head, {}, versions, mode,
                                         engine::RebuildTuning{hot, hot < 1000 ? 500 : 1U << 16});
     REQUIRE_MESSAGE(r.ok(), r.message());
     CHECK(r->events == head);
@@ -672,13 +678,13 @@ TEST_CASE("read-ahead: a replay and a what-if with a tiny hot window rebuild wha
   };
   // A replay equals the projection the append stored.
   auto replayed = rebuild("replay", engine::Engine::Mode::kReplay, 64);
-  CHECK(engine::compare_projections(**ledger, *replayed).ok());
+  CHECK(engine::compare_projections(*ledger, *replayed).ok());
   // A what-if's balances equal those of the same what-if with the default hot window.
   auto tiny = rebuild("whatif-tiny", engine::Engine::Mode::kEvaluate, 64);
   auto roomy = rebuild("whatif-roomy", engine::Engine::Mode::kEvaluate, engine::Engine::kDefaultHotEntries);
   CHECK(engine::compare_projections(*roomy, *tiny).ok());
   const auto now = t("2027-06-01T00:00:00+08:00");
-  const auto before = engine::balances(**ledger, "", std::nullopt, now).value();
+  const auto before = engine::balances(*ledger, "", std::nullopt, now).value();
   const auto after = engine::balances(*tiny, "", std::nullopt, now, /*scratch=*/true).value();
   CHECK(before.size() == after.size());
   CHECK_FALSE(std::equal(before.begin(), before.end(), after.begin(), after.end(),
@@ -689,33 +695,28 @@ TEST_CASE("a rebuild stops at an undecodable event of the log and names it, wher
   // The log is decoded on a second thread, chunks ahead of the engine: a damaged event must still end the
   // rebuild with its seq (not hang, not be skipped), whether it lies in the first chunk or later.
   TempDir dir;
-  auto ledger = Ledger::open(dir / "db", Ledger::Access::kWrite);
-  REQUIRE(ledger.ok());
-  std::string diagnostics;
-  REQUIRE(engine::publish_rules(**ledger, default_rules(), "r.rules", t("2026-11-27T00:00:00+08:00"),
-                                &diagnostics)
-              .ok());
+  auto ledger = ledger_with_default_rules(dir);
   std::ostringstream generated;
   generate_events(GenOptions{20000, 7, 40}, generated);
-  REQUIRE(append(**ledger, generated.str()).appended == 20000);
+  REQUIRE(append(*ledger, generated.str()).appended == 20000);
   for (const std::uint64_t bad : {std::uint64_t{3}, std::uint64_t{9000}, std::uint64_t{20001}}) {
     CAPTURE(bad);
-    const std::string good = (*ledger)->raw_event(bad).value().value();
+    const std::string good = ledger->raw_event(bad).value().value();
     std::string damaged = good;
     damaged[1] = static_cast<char>(0x7f);  // the record's event type byte: no such type
     rocksdb::WriteOptions wo;
-    auto* db = LedgerInternals::db(**ledger);
-    REQUIRE(db->Put(wo, LedgerInternals::cf(**ledger, Cf::kEvents), format::seq_key(bad), damaged).ok());
+    auto* db = LedgerInternals::db(*ledger);
+    REQUIRE(db->Put(wo, LedgerInternals::cf(*ledger, Cf::kEvents), format::seq_key(bad), damaged).ok());
     auto scratch = Ledger::open(dir / fmt::format("scratch-{}", bad), Ledger::Access::kScratch);
     REQUIRE(scratch.ok());
-    auto r = engine::rebuild_projection(**ledger, **scratch, (*ledger)->head_seq());
+    auto r = engine::rebuild_projection(*ledger, **scratch, ledger->head_seq());
     REQUIRE_FALSE(r.ok());
     CHECK(r.message().find(fmt::format("event {}", bad)) != std::string::npos);
-    REQUIRE(db->Put(wo, LedgerInternals::cf(**ledger, Cf::kEvents), format::seq_key(bad), good).ok());
+    REQUIRE(db->Put(wo, LedgerInternals::cf(*ledger, Cf::kEvents), format::seq_key(bad), good).ok());
   }
   // Repaired, the log rebuilds into the projection the append stored.
   auto scratch = Ledger::open(dir / "scratch-good", Ledger::Access::kScratch);
   REQUIRE(scratch.ok());
-  REQUIRE(engine::rebuild_projection(**ledger, **scratch, (*ledger)->head_seq()).ok());
-  CHECK(engine::compare_projections(**ledger, **scratch).ok());
+  REQUIRE(engine::rebuild_projection(*ledger, **scratch, ledger->head_seq()).ok());
+  CHECK(engine::compare_projections(*ledger, **scratch).ok());
 }

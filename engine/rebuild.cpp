@@ -35,24 +35,18 @@ constexpr std::size_t kChunksAhead = 4;
 // ahead there too (Engine::read_ahead_plan; the same dating as an append's, see docs/storage.md).
 struct LogChunk {
   std::vector<std::pair<std::uint64_t, Event>> events;  // seq, event
-  std::vector<ReadAheadRecord> ahead;  // those of events[i]: ahead[ahead_end[i-1] .. ahead_end[i])
-  std::vector<std::uint32_t> ahead_end;
-  std::uint64_t ahead_epoch = 0;
+  ReadAheadChunk ahead;                                 // item i: events[i]
   Status status;  // not ok: the log could not be read after these events (nothing follows)
 };
 
 void read_ahead(const Ledger& target, const ReadAheadPlan& plan, LogChunk& chunk) {
   if (!plan) return;
-  chunk.ahead_end.reserve(chunk.events.size());
+  chunk.ahead.ends.reserve(chunk.events.size());
   for (const auto& [seq, event] : chunk.events) {
-    plan.keys(event, &chunk.ahead);
-    chunk.ahead_end.push_back(static_cast<std::uint32_t>(chunk.ahead.size()));
+    plan.keys(event, &chunk.ahead.records);
+    chunk.ahead.end_item();
   }
-  chunk.ahead_epoch = plan.epoch();  // before the read
-  if (!read_ahead_values(target, &chunk.ahead).ok()) {
-    chunk.ahead.clear();  // the engine reads for itself (and reports the failure)
-    chunk.ahead_end.clear();
-  }
+  chunk.ahead.read(target, plan);
 }
 
 // The decoding thread: events first..last of `source` into the queue, then finish() (also when the
@@ -101,47 +95,16 @@ Status clear_projection(Ledger& target) {
 }
 
 namespace {
+
 // catch_up_projection with the versions already loaded.
 Result<RebuildReport> catch_up_with(const Ledger& source, Ledger& target, std::uint64_t until_seq,
                                     const std::function<void(std::uint64_t)>& progress,
                                     const std::vector<PublishedVersion>* extra, Engine::Mode mode,
-                                    const RebuildTuning& tuning, Versions loaded);
-}  // namespace
-
-Result<RebuildReport> rebuild_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
-                                         const std::function<void(std::uint64_t)>& progress,
-                                         const std::vector<PublishedVersion>* extra, Engine::Mode mode,
-                                         const RebuildTuning& tuning) {
-  // The versions first: while the projection is current its index names them; once it is cleared,
-  // finding them means reading the whole log.
-  auto versions = load_versions(source, until_seq);
-  if (!versions) return versions.error();
-  // Rebuilding in place: readers answer from a snapshot of the state before it until it is done.
-  if (&source == &target) FZ_TRY(target.create_reader_snapshot());
-  FZ_TRY(clear_projection(target));
-  return catch_up_with(source, target, until_seq, progress, extra, mode, tuning, std::move(*versions));
-}
-
-Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
-                                          const std::function<void(std::uint64_t)>& progress,
-                                          const std::vector<PublishedVersion>* extra, Engine::Mode mode,
-                                          const RebuildTuning& tuning) {
-  auto versions = load_versions(source, until_seq);
-  if (!versions) return versions.error();
-  return catch_up_with(source, target, until_seq, progress, extra, mode, tuning, std::move(*versions));
-}
-
-namespace {
-
-Result<RebuildReport> catch_up_with(const Ledger& source, Ledger& target, std::uint64_t until_seq,
-                                    const std::function<void(std::uint64_t)>& progress,
-                                    const std::vector<PublishedVersion>* extra, Engine::Mode mode,
-                                    const RebuildTuning& tuning, Versions loaded) {
-  std::optional<Versions> versions(std::move(loaded));
+                                    const RebuildTuning& tuning, Versions versions) {
   if (extra != nullptr) {
-    for (const PublishedVersion& v : *extra) versions->add(v);
+    for (const PublishedVersion& v : *extra) versions.add(v);
   }
-  Engine engine(target, std::move(*versions), mode);
+  Engine engine(target, std::move(versions), mode);
   engine.set_hot_entries(tuning.hot_entries);
   // Write-back, as append: the projection is written as a checkpoint every so many events and at the
   // end, not with every batch (a kill loses only the work since the last checkpoint: the next writer
@@ -205,11 +168,7 @@ Result<RebuildReport> catch_up_with(const Ledger& source, Ledger& target, std::u
     std::optional<LogChunk> chunk = queue.pop();
     if (!chunk) break;
     for (std::size_t i = 0; i < chunk->events.size() && scanned.ok(); ++i) {
-      if (i < chunk->ahead_end.size()) {
-        const std::uint32_t begin = i == 0 ? 0 : chunk->ahead_end[i - 1];
-        engine.read_ahead(std::span(chunk->ahead).subspan(begin, chunk->ahead_end[i] - begin),
-                          chunk->ahead_epoch);
-      }
+      engine.read_ahead(chunk->ahead.of(i), chunk->ahead.epoch);
       scanned = apply_one(chunk->events[i].first, chunk->events[i].second);
     }
     if (scanned.ok()) scanned = std::move(chunk->status);
@@ -231,6 +190,29 @@ Result<RebuildReport> catch_up_with(const Ledger& source, Ledger& target, std::u
 }
 
 }  // namespace
+
+Result<RebuildReport> rebuild_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
+                                         const std::function<void(std::uint64_t)>& progress,
+                                         const std::vector<PublishedVersion>* extra, Engine::Mode mode,
+                                         const RebuildTuning& tuning) {
+  // The versions first: while the projection is current its index names them; once it is cleared,
+  // finding them means reading the whole log.
+  auto versions = load_versions(source, until_seq);
+  if (!versions) return versions.error();
+  // Rebuilding in place: readers answer from a snapshot of the state before it until it is done.
+  if (&source == &target) FZ_TRY(target.create_reader_snapshot());
+  FZ_TRY(clear_projection(target));
+  return catch_up_with(source, target, until_seq, progress, extra, mode, tuning, std::move(*versions));
+}
+
+Result<RebuildReport> catch_up_projection(const Ledger& source, Ledger& target, std::uint64_t until_seq,
+                                          const std::function<void(std::uint64_t)>& progress,
+                                          const std::vector<PublishedVersion>* extra, Engine::Mode mode,
+                                          const RebuildTuning& tuning) {
+  auto versions = load_versions(source, until_seq);
+  if (!versions) return versions.error();
+  return catch_up_with(source, target, until_seq, progress, extra, mode, tuning, std::move(*versions));
+}
 
 Status with_scratch_replay(const Ledger& source, std::uint64_t until_seq,
                            const std::function<Status(Ledger& scratch, const RebuildReport&)>& fn,

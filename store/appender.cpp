@@ -75,7 +75,9 @@ class Appender::Writer {
   std::thread thread_;  // last: started once the members above exist
 };
 
-Status read_ahead_values(const Ledger& ledger, std::vector<ReadAheadRecord>* records) {
+namespace {
+
+Status read_values(const Ledger& ledger, std::vector<ReadAheadRecord>* records) {
   std::vector<std::string_view> wanted;
   std::vector<std::size_t> where;
   std::vector<std::optional<std::string>> values;
@@ -92,6 +94,16 @@ Status read_ahead_values(const Ledger& ledger, std::vector<ReadAheadRecord>* rec
     for (std::size_t j = 0; j < where.size(); ++j) (*records)[where[j]].value = std::move(values[j]);
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+void ReadAheadChunk::read(const Ledger& ledger, const ReadAheadPlan& plan) {
+  epoch = plan.epoch();  // before the read: what is read is at least this fresh
+  if (!read_values(ledger, &records).ok()) {
+    records.clear();
+    ends.clear();
+  }
 }
 
 Appender::Appender(Ledger& ledger, Projector* projector)

@@ -51,9 +51,26 @@ struct ReadAheadPlan {
   explicit operator bool() const { return keys && epoch; }
 };
 
-// Reads the value of every record (one Ledger::get_many per family, so any thread may call it). On an
-// error the values read so far are left in place and the caller should drop the read-ahead.
-[[nodiscard]] Status read_ahead_values(const Ledger& ledger, std::vector<ReadAheadRecord>* records);
+// The read-ahead of a chunk of items (an append's input lines, a rebuild's events), made on the thread
+// that produces the chunk: item i's records are records[ends[i-1] .. ends[i]), read at `epoch`.
+struct ReadAheadChunk {
+  std::vector<ReadAheadRecord> records;
+  std::vector<std::uint32_t> ends;
+  std::uint64_t epoch = 0;
+
+  // Closes the current item: the records named since the last call are its (none is fine).
+  void end_item() { ends.push_back(static_cast<std::uint32_t>(records.size())); }
+  // Dates the records (plan.epoch(), taken before the read) and reads them all, one Ledger::get_many per
+  // family (any thread may). On a failure keeps nothing: the Projector then reads for itself and
+  // reports the failure.
+  void read(const Ledger& ledger, const ReadAheadPlan& plan);
+  // Item i's records, for Projector::read_ahead: empty when nothing was read ahead.
+  std::span<const ReadAheadRecord> of(std::size_t item) const {
+    if (item >= ends.size()) return {};
+    const std::uint32_t begin = item == 0 ? 0 : ends[item - 1];
+    return std::span(records).subspan(begin, ends[item] - begin);
+  }
+};
 
 // The engine's side of an append. A Projector keeps pending state for staged events until
 // committed() or discard().

@@ -24,11 +24,8 @@ struct Chunk {
   // error is an error, never the end of the input).
   std::optional<std::string> read_error;
   std::uint64_t last_line = 0;  // the number of the last line read before the error
-  // Read-ahead of the projection records the lines' events will read: those of lines[i] are
-  // ahead[ahead_end[i-1] .. ahead_end[i]), read at the Projector's epoch `ahead_epoch`.
-  std::vector<ReadAheadRecord> ahead;
-  std::vector<std::uint32_t> ahead_end;
-  std::uint64_t ahead_epoch = 0;
+  // Read-ahead of the projection records the lines' events will read (item i: lines[i]).
+  ReadAheadChunk ahead;
 };
 
 // Parsing runs ahead of staging by at most a few chunks.
@@ -94,18 +91,14 @@ void read_ahead_ids(const Ledger& ledger, Chunk& chunk) {
 }
 
 void read_ahead_projection(const Ledger& ledger, const ReadAheadPlan& plan, Chunk& chunk) {
-  chunk.ahead_end.reserve(chunk.lines.size());
+  chunk.ahead.ends.reserve(chunk.lines.size());
   for (const InputRecord& r : chunk.lines) {
     if (staged_normally(r)) {
-      for (std::size_t k = r.shared; k < r.events.size(); ++k) plan.keys(r.events[k], &chunk.ahead);
+      for (std::size_t k = r.shared; k < r.events.size(); ++k) plan.keys(r.events[k], &chunk.ahead.records);
     }
-    chunk.ahead_end.push_back(static_cast<std::uint32_t>(chunk.ahead.size()));
+    chunk.ahead.end_item();
   }
-  chunk.ahead_epoch = plan.epoch();  // before the read
-  if (!read_ahead_values(ledger, &chunk.ahead).ok()) {
-    chunk.ahead.clear();  // read it all again while staging
-    chunk.ahead_end.clear();
-  }
+  chunk.ahead.read(ledger, plan);
 }
 
 void read_ahead(const ReadAheadSource& ra, Chunk& chunk) {
@@ -361,11 +354,7 @@ Result<AppendReport> run_append(Ledger& ledger, Projector* projector, const std:
     const std::string& file = inputs[chunk->input].name;
     for (std::size_t line = 0; line < chunk->lines.size(); ++line) {
       InputRecord& rec = chunk->lines[line];
-      if (ahead_usable && line < chunk->ahead_end.size()) {
-        const std::uint32_t begin = line == 0 ? 0 : chunk->ahead_end[line - 1];
-        projector->read_ahead(std::span(chunk->ahead).subspan(begin, chunk->ahead_end[line] - begin),
-                              chunk->ahead_epoch);
-      }
+      if (ahead_usable) projector->read_ahead(chunk->ahead.of(line), chunk->ahead.epoch);
       std::string reason = rec.reason;
       Disposition d = Disposition::kRejected;
       if (rec.chain && rec.reason.empty()) {
