@@ -30,6 +30,19 @@ inline void put_u8(std::string& out, std::uint8_t v) {
   out.push_back(static_cast<char>(v));
 }
 
+// How many bytes put_uvar and put_svar write for v, to size a buffer exactly up front.
+inline std::size_t uvar_size(std::uint64_t v) {
+  std::size_t n = 1;
+  for (; v >= 0x80; v >>= 7) ++n;
+  return n;
+}
+inline std::size_t svar_size(std::int64_t v) {
+  return uvar_size((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+}
+inline std::size_t str_size(std::string_view s) {
+  return uvar_size(s.size()) + s.size();
+}
+
 inline void put_uvar(std::string& out, std::uint64_t v) {
   while (v >= 0x80) {
     out.push_back(static_cast<char>((v & 0x7f) | 0x80));

@@ -4,6 +4,7 @@
 #include <boost/multiprecision/cpp_int.hpp>
 #include <random>
 
+#include "core/bytes.hpp"
 #include "core/ident.hpp"
 #include "core/money.hpp"
 #include "core/rational.hpp"
@@ -419,4 +420,24 @@ TEST_CASE("identifiers") {
         "is 129 characters long; identifiers have at most 128");
   CHECK(check_ident(std::string("a\x01")).message() ==
         "contains byte 0x01 at position 2; identifiers are printable ASCII without spaces");
+}
+
+TEST_CASE("varint sizes are the bytes the encoders write") {
+  const std::uint64_t edges[] = {
+      0, 1, 0x7f, 0x80, 0x3fff, 0x4000, (1ULL << 35) - 1, 1ULL << 35, (1ULL << 63) - 1, 1ULL << 63, ~0ULL};
+  for (std::uint64_t v : edges) {
+    std::string out;
+    bytes::put_uvar(out, v);
+    CHECK(bytes::uvar_size(v) == out.size());
+    for (std::int64_t s : {static_cast<std::int64_t>(v), -static_cast<std::int64_t>(v)}) {
+      out.clear();
+      bytes::put_svar(out, s);
+      CHECK(bytes::svar_size(s) == out.size());
+    }
+  }
+  std::string out;
+  const std::string text(200, 'x');  // its length takes two bytes
+  bytes::put_str(out, text);
+  CHECK(bytes::str_size(text) == out.size());
+  CHECK(bytes::uvar_size(~0ULL) == 10);
 }

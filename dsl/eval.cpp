@@ -126,7 +126,8 @@ class Evaluation {
     }
     if (options_.enforce_requires) return error(s.line, s.text, EvalFailure::Kind::kRequire);
     result_.would_fail.push_back(EvalFailure{EvalFailure::Kind::kRequire, rule_->name, s.line, s.text});
-    trace(depth, fmt::format("require {}: would fail: {}", machine_.render(s.expr), s.text));
+    if (options_.trace)
+      trace(depth, fmt::format("require {}: would fail: {}", machine_.render(s.expr), s.text));
     return true;
   }
 
@@ -240,11 +241,14 @@ class Evaluation {
     return true;
   }
 
-  Allocation previous(const std::string& key) {
+  // Valid until result_.targets or the facts change.
+  const Allocation& previous(const std::string& key) {
+    static const Allocation kNone;
     for (const TargetUpdate& t : result_.targets) {
       if (t.key == key) return t.allocation;
     }
-    return facts_.previous_allocation(key);
+    const Allocation* stored = facts_.previous_allocation(key);
+    return stored != nullptr ? *stored : kNone;
   }
 
   static std::string show_alloc(const Allocation& alloc) {
@@ -259,7 +263,7 @@ class Evaluation {
     for (const auto& [a, v] : parts) {
       if (!merge(&next, a, v)) return error(s.line, "overflow in target " + key);
     }
-    const Allocation old = previous(key);
+    const Allocation& old = previous(key);  // not used once result_.targets changes below
     for (const auto& [a, v] : old) {
       if (!merge(&next, a, 0)) return error(s.line, "overflow in target " + key);
     }

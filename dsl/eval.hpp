@@ -46,8 +46,9 @@ class Facts {
   // moment from the event's time on.
   virtual void schedule_after(std::string_view account, TimeUs after_us,
                               std::vector<std::pair<TimeUs, Fen>>* out) const = 0;
-  // The allocation last stored for target `key` (empty if none).
-  virtual Allocation previous_allocation(std::string_view key) const = 0;
+  // The allocation last stored for target `key`, or nullptr if none. Valid until the next call on these
+  // facts (it points into the engine's memory: an evaluation reads it, it does not copy it).
+  virtual const Allocation* previous_allocation(std::string_view key) const = 0;
 };
 
 // Receives the explanation of an evaluation, one line at a time (depth: nesting for indentation).

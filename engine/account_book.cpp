@@ -79,105 +79,106 @@ std::optional<AccountSummary> AccountBook::load(const std::string& account) {
   return std::move(*loaded);
 }
 
-const AccountSummary* AccountBook::find(const std::string& account) {
+AccountBook::Entry& AccountBook::entry(const std::string& account) {
   ++counters_.finds;
   auto it = accounts_.find(account);
   if (it == accounts_.end()) {
     ++counters_.loads;
-    it = accounts_.emplace(account, load(account)).first;
+    Entry e;
+    e.summary = load(account);
+    it = accounts_.emplace(account, std::move(e)).first;
   }
-  return it->second ? &*it->second : nullptr;
+  return it->second;
 }
 
-AccountBook::Bucket& AccountBook::journal_bucket(const std::string& account, std::uint64_t bucket) {
-  auto [it, inserted] = journal_.try_emplace(account);
-  Bucket& b = it->second;
-  if (!inserted && b.bucket == bucket) return b;
-  // Sequence numbers only grow, so a newer bucket replaces the cached one for good.
-  assert(inserted || b.bucket < bucket);
-  if (!inserted && b.dirty) {
-    full_buckets_.emplace_back(pformat::journal_bucket_key(account, b.bucket), std::move(b.value));
+const AccountSummary* AccountBook::find(const std::string& account) {
+  Entry& e = entry(account);
+  return e.summary ? &*e.summary : nullptr;
+}
+
+void AccountBook::journal_post(Entry& e, const std::string& account, std::uint64_t bucket,
+                               const JournalEntry& entry) {
+  if (!e.has_bucket || e.bucket != bucket) {
+    // Sequence numbers only grow, so a newer bucket replaces the cached one for good.
+    assert(!e.has_bucket || e.bucket < bucket);
+    if (e.has_bucket && e.bucket_dirty) {
+      full_buckets_.emplace_back(pformat::journal_bucket_key(account, e.bucket), std::move(e.bucket_value));
+    }
+    e.has_bucket = true;
+    e.bucket_dirty = false;
+    e.bucket = bucket;
+    e.bucket_value.clear();
+    if (ledger_ != nullptr && bucket * pformat::kJournalBucketSeqs <= stored_limit_) {
+      ++counters_.bucket_gets;
+      // The bucket may have been started by an earlier batch (a batch boundary inside 4096 events).
+      auto found =
+          ledger_->get(Family::kAccounts, pformat::journal_bucket_key(account, bucket), &e.bucket_value);
+      if (!found) fail(fmt::format("cannot read the journal of {}: {}", account, found.message()));
+      if (!found || !*found) e.bucket_value.clear();
+    }
+    if (e.bucket_value.empty()) e.bucket_value = empty_journal_bucket();
   }
-  b = Bucket{bucket, {}, false};
-  if (ledger_ != nullptr && bucket * pformat::kJournalBucketSeqs <= stored_limit_) {
-    ++counters_.bucket_gets;
-    // The bucket may have been started by an earlier batch (a batch boundary inside 4096 events).
-    auto found = ledger_->get(Family::kAccounts, pformat::journal_bucket_key(account, bucket), &b.value);
-    if (!found) fail(fmt::format("cannot read the journal of {}: {}", account, found.message()));
-    if (!found || !*found) b.value.clear();
-  }
-  if (b.value.empty()) b.value = empty_journal_bucket();
-  return b;
+  append_journal_entry(&e.bucket_value, bucket * pformat::kJournalBucketSeqs, entry);
+  e.bucket_dirty = true;
 }
 
 void AccountBook::post(const Posting& p, std::uint16_t index) {
-  ++counters_.finds;
-  auto it = accounts_.find(p.account);
-  if (it == accounts_.end()) {
-    ++counters_.loads;
-    it = accounts_.emplace(p.account, load(p.account)).first;
+  Entry& e = entry(p.account);
+  if (!e.summary) e.summary.emplace();
+  e.summary->add(p.available_at, p.amount_fen);  // the engine checked it fits before accepting the event
+  if (!e.dirty) {
+    e.dirty = true;
+    dirty_.push_back(p.account);
   }
-  if (!it->second) it->second.emplace();
-  it->second->add(p.available_at, p.amount_fen);  // the engine checked it fits before accepting the event
-  dirty_[p.account].push_back(p.available_at);
+  e.dirty_times.push_back(p.available_at);
   if (!journal_on_) return;
-
-  const std::uint64_t bucket = pformat::journal_bucket_of(p.seq);
-  Bucket& b = journal_bucket(p.account, bucket);
-  append_journal_entry(&b.value, bucket * pformat::kJournalBucketSeqs,
-                       JournalEntry{p.seq, index, p.amount_fen, p.available_at, p.event_at});
-  b.dirty = true;
+  journal_post(e, p.account, pformat::journal_bucket_of(p.seq),
+               JournalEntry{p.seq, index, p.amount_fen, p.available_at, p.event_at});
 }
 
 void AccountBook::flush(ProjectionBatch& batch, KeyOrder order) {
   assert(inflight_.empty());
   // Collected and written in key order when the batch goes to a memtable (KeyOrder).
   std::vector<std::pair<std::string, std::string>> puts;
-  puts.reserve(full_buckets_.size() + 3 * dirty_.size());
-  for (auto& [account, times] : dirty_) {
-    const AccountSummary& s = *accounts_.at(account);
+  puts.reserve(full_buckets_.size() + 4 * dirty_.size());
+  for (const std::string& account : dirty_) {
+    Entry& e = accounts_.find(account)->second;
+    assert(e.dirty && e.summary);
+    const AccountSummary& s = *e.summary;
     puts.emplace_back(pformat::summary_key(account), encode_fen_value(s.total_fen));
-    std::sort(times.begin(), times.end());
-    times.erase(std::unique(times.begin(), times.end()), times.end());
-    for (TimeUs t : times)
+    std::sort(e.dirty_times.begin(), e.dirty_times.end());
+    e.dirty_times.erase(std::unique(e.dirty_times.begin(), e.dirty_times.end()), e.dirty_times.end());
+    for (TimeUs t : e.dirty_times)
       puts.emplace_back(pformat::schedule_key(account, t), encode_fen_value(s.schedule.at(t)));
-    inflight_.push_back(account);
+    if (e.bucket_dirty) {
+      puts.emplace_back(pformat::journal_bucket_key(account, e.bucket), e.bucket_value);
+      e.bucket_dirty = false;  // written; the account is in flight
+    }
+    e.dirty = false;
+    e.dirty_times.clear();
   }
   for (auto& [key, value] : full_buckets_) puts.emplace_back(std::move(key), std::move(value));
-  for (auto& [account, b] : journal_) {
-    if (!b.dirty) continue;
-    puts.emplace_back(pformat::journal_bucket_key(account, b.bucket), b.value);
-    b.dirty = false;  // written; the account is in flight
-  }
   if (order == KeyOrder::kSorted)
     std::sort(puts.begin(), puts.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
   for (const auto& [key, value] : puts) batch.put(Family::kAccounts, key, value);
+  inflight_.swap(dirty_);
   dirty_.clear();
   full_buckets_.clear();
 }
 
 void AccountBook::committed() {
   inflight_.clear();
-  // Evict only what is durable: the current batch's changes live in these caches too.
+  // Evict only what is durable: the current batch's changes live in this cache too.
   if (accounts_.size() > cache_limit_)
-    boost::unordered::erase_if(accounts_, [&](const auto& kv) { return !dirty_.contains(kv.first); });
-  if (journal_.size() > cache_limit_)
-    boost::unordered::erase_if(journal_, [](const auto& kv) { return !kv.second.dirty; });
+    boost::unordered::erase_if(accounts_, [](const auto& kv) { return !kv.second.dirty; });
 }
 
 void AccountBook::discard() {
-  for (const auto& [account, _] : dirty_) {
-    accounts_.erase(account);
-    journal_.erase(account);
-  }
-  for (const std::string& account : inflight_) {
-    accounts_.erase(account);
-    journal_.erase(account);
-  }
+  for (const std::string& account : dirty_) accounts_.erase(account);
+  for (const std::string& account : inflight_) accounts_.erase(account);
   dirty_.clear();
   inflight_.clear();
   full_buckets_.clear();
-  boost::unordered::erase_if(journal_, [](const auto& kv) { return kv.second.dirty; });
 }
 
 }  // namespace fz::engine

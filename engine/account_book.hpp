@@ -15,8 +15,8 @@
 // posting, and no value grows with the ledger's history. The stored result does not depend on how the
 // events were batched.
 //
-// Memory: the cache of accounts and of each account's latest journal bucket is cleared after a commit
-// once it holds more than `cache_limit` accounts. Not thread-safe; owned by the Engine.
+// Memory: the cache of accounts (each with its latest journal bucket) is cleared of what is durable after
+// a commit once it holds more than `cache_limit` accounts. Not thread-safe; owned by the Engine.
 #pragma once
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -73,14 +73,22 @@ class AccountBook {
   const Counters& counters() const { return counters_; }
 
  private:
-  struct Bucket {
+  // Everything the book keeps of one account, under one key, so a posting costs one hash lookup.
+  struct Entry {
+    std::optional<AccountSummary> summary;  // nullopt: nothing was ever posted to it
+    bool dirty = false;                     // changed by the current batch: listed in dirty_
+    std::vector<TimeUs> dirty_times;        // the schedule times the current batch touched
+    // The account's latest journal bucket (has_bucket), and whether the current batch changed it.
+    bool has_bucket = false;
+    bool bucket_dirty = false;
     std::uint64_t bucket = 0;
-    std::string value;
-    bool dirty = false;
+    std::string bucket_value;
   };
+  using Map = boost::unordered_flat_map<std::string, Entry>;
 
   std::optional<AccountSummary> load(const std::string& account);
-  Bucket& journal_bucket(const std::string& account, std::uint64_t bucket);
+  Entry& entry(const std::string& account);
+  void journal_post(Entry& e, const std::string& account, std::uint64_t bucket, const JournalEntry& entry);
   void fail(std::string message);
 
   std::size_t cache_limit_;
@@ -89,11 +97,9 @@ class AccountBook {
   const Ledger* ledger_ = nullptr;
   std::string io_error_;
   Counters counters_;
-  // Flat maps: a value moves when the map grows, hence "valid until the next non-const call" above.
-  boost::unordered_flat_map<std::string, std::optional<AccountSummary>> accounts_;
-  boost::unordered_flat_map<std::string, Bucket> journal_;  // account -> its latest journal bucket
-  // Pending changes of the current batch.
-  boost::unordered_flat_map<std::string, std::vector<TimeUs>> dirty_;  // account -> schedule times touched
+  // A flat map: a value moves when the map grows, hence "valid until the next non-const call" above.
+  Map accounts_;
+  std::vector<std::string> dirty_;                                 // accounts changed by the current batch
   std::vector<std::string> inflight_;                              // accounts touched by the batch in flight
   std::vector<std::pair<std::string, std::string>> full_buckets_;  // (key, value) left behind by a newer one
 };

@@ -1,5 +1,7 @@
 #include "engine/book.hpp"
 
+#include <cassert>
+
 #include "core/bytes.hpp"
 #include "core/rational.hpp"
 #include "engine/projection_format.hpp"
@@ -128,6 +130,16 @@ bool decode(std::string_view in, Allocation* a) {
 
 std::string encode_postings(const std::vector<Posting>& ps) {
   std::string out;
+  // Sized exactly first: this runs for every event with postings, and the value is kept until the next
+  // checkpoint, so neither repeated growth nor spare capacity.
+  std::size_t size = 1 + bytes::uvar_size(ps.size());
+  for (const Posting& p : ps) {
+    size += bytes::uvar_size(p.seq) + bytes::str_size(p.event_id) + bytes::svar_size(p.event_at) +
+            bytes::str_size(p.account) + bytes::svar_size(p.amount_fen) + bytes::svar_size(p.available_at) +
+            bytes::uvar_size(p.version) + bytes::str_size(p.rule) + bytes::uvar_size(p.line) +
+            bytes::str_size(p.key);
+  }
+  out.reserve(size);
   bytes::put_u8(out, 1);
   bytes::put_uvar(out, ps.size());
   for (const Posting& p : ps) {
@@ -142,6 +154,7 @@ std::string encode_postings(const std::vector<Posting>& ps) {
     bytes::put_uvar(out, p.line);
     bytes::put_str(out, p.key);
   }
+  assert(out.size() == size);
   return out;
 }
 

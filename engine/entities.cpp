@@ -25,11 +25,12 @@ bool open(ByteReader& r) {
 
 }  // namespace
 
-std::string Streamer::agency_at(TimeUs t) const {
+const std::string& Streamer::agency_at(TimeUs t) const {
+  static const std::string kNone;
   for (auto it = memberships.rbegin(); it != memberships.rend(); ++it) {
     if (it->from_us <= t && t < it->to_us) return it->agency;
   }
-  return "";
+  return kNone;
 }
 
 Rational Plan::rate() const {

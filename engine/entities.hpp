@@ -33,8 +33,8 @@ struct Membership {
 struct Streamer {
   std::vector<Membership> memberships;  // in append order; the last is open while signed
   bool signed_now() const { return !memberships.empty() && memberships.back().to_us == kNever; }
-  // The agency the streamer is signed to at business time t ("" when none).
-  std::string agency_at(TimeUs t) const;
+  // The agency the streamer is signed to at business time t ("" when none). Valid while *this is.
+  const std::string& agency_at(TimeUs t) const;
 };
 
 struct Payout {

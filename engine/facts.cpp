@@ -272,9 +272,9 @@ void EventFacts::schedule_after(std::string_view account, TimeUs after_us,
   for (auto it = s->schedule.upper_bound(after_us); it != s->schedule.end(); ++it) out->push_back(*it);
 }
 
-dsl::Allocation EventFacts::previous_allocation(std::string_view key) const {
+const dsl::Allocation* EventFacts::previous_allocation(std::string_view key) const {
   const Allocation* a = targets_.find(key);
-  return a != nullptr ? a->parts : dsl::Allocation{};
+  return a != nullptr ? &a->parts : nullptr;
 }
 
 }  // namespace fz::engine

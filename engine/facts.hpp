@@ -37,7 +37,7 @@ class EventFacts final : public dsl::Facts {
   Fen available(std::string_view account, TimeUs at_us) const override;
   void schedule_after(std::string_view account, TimeUs after_us,
                       std::vector<std::pair<TimeUs, Fen>>* out) const override;
-  dsl::Allocation previous_allocation(std::string_view key) const override;
+  const dsl::Allocation* previous_allocation(std::string_view key) const override;
 
  private:
   bool order_field(int field, FieldValue* out) const;

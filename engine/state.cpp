@@ -285,6 +285,11 @@ void EntityState::set_cache_limit(std::size_t entities) {
 
 std::string EntityState::take_io_error() {
   // Called for every event: takes each table's error (clearing all of them) without building a list.
+  if (!agencies.has_io_error() && !streamers.has_io_error() && !payouts.has_io_error() &&
+      !plans.has_io_error() && !applications.has_io_error() && !orders.has_io_error() &&
+      !tasks.has_io_error()) {
+    return {};
+  }
   std::string first;
   auto take = [&first](std::string e) {
     if (first.empty()) first = std::move(e);

@@ -87,11 +87,11 @@ class Table {
 
   // Sets the entity's value as a change of the event being applied.
   void put(const std::string& id, T value) {
-    auto it = map_.find(id);
+    auto [it, inserted] = map_.try_emplace(id);
     if (std::none_of(undo_.begin(), undo_.end(), [&](const auto& u) { return u.first == id; })) {
-      undo_.emplace_back(id, it == map_.end() ? std::nullopt : std::optional<Slot>(it->second));
+      // The slot as it was before the event (moved: its value is replaced right below).
+      undo_.emplace_back(id, inserted ? std::nullopt : std::optional<Slot>(std::move(it->second)));
     }
-    if (it == map_.end()) it = map_.emplace(id, Slot{}).first;
     it->second.value = std::move(value);
     if (!it->second.pending) {
       it->second.pending = true;
@@ -157,6 +157,7 @@ class Table {
     discard();  // counts as a forget
     map_.clear();
   }
+  bool has_io_error() const { return !io_error_.empty(); }
   // The first read failure since the last call, if any ("" when none).
   std::string take_io_error() {
     return io_error_.empty() ? std::string() : std::exchange(io_error_, std::string());

@@ -49,9 +49,9 @@ class FakeFacts : public Facts {
     }
     out->assign(later.begin(), later.end());
   }
-  Allocation previous_allocation(std::string_view key) const override {
+  const Allocation* previous_allocation(std::string_view key) const override {
     auto it = targets_.find(std::string(key));
-    return it == targets_.end() ? Allocation{} : it->second;
+    return it == targets_.end() ? nullptr : &it->second;
   }
   void apply(const EvalResult& r) {
     book_.insert(book_.end(), r.postings.begin(), r.postings.end());
