@@ -217,13 +217,15 @@ TEST_CASE("issue 13 item 2: a truncated or deleted WAL is refused, naming the mi
   TempDir dir;
   const std::string db = dir / "db";
   REQUIRE(run(fzc(db, "rules publish " + rules_file())).exit_code == 0);
-  const std::string events = read_file(generated(dir, 6000, 11));
-  // A writer that has acknowledged one batch of 4096 events (witnessed) and is killed with the WAL
-  // still holding them.
+  // More events than one append batch (AppendOptions::batch_events, 16,384), sent without closing the
+  // pipe: a writer that has acknowledged its first batch (witnessed) and is killed with the WAL still
+  // holding it.
+  constexpr std::uint64_t kFirstBatchHead = 16384 + 1;  // the rules.published event, then the batch
+  const std::string events = read_file(generated(dir, 20000, 11));
   Child c = spawn_with_stdin({fz::test::bin(), "--db", db, "append", "-"});
   write_all(c.stdin_fd, events);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (witnessed_seq(db) < 4097 && std::chrono::steady_clock::now() < deadline) {
+  while (witnessed_seq(db) < kFirstBatchHead && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   const std::uint64_t acked = witnessed_seq(db);
@@ -231,7 +233,7 @@ TEST_CASE("issue 13 item 2: a truncated or deleted WAL is refused, naming the mi
   int status = 0;
   ::waitpid(c.pid, &status, 0);
   ::close(c.stdin_fd);
-  REQUIRE(acked >= 4097);
+  REQUIRE(acked >= kFirstBatchHead);
   auto ok = run(fzc(db, "verify"));
   REQUIRE_MESSAGE(ok.exit_code == 0, ok.out);
   const std::string wal = largest_wal(db);
