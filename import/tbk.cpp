@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "core/ident.hpp"
+#include "core/string_hash.hpp"
 #include "import/import.hpp"
 #include "model/event_json.hpp"
 #include "store/codec.hpp"
@@ -381,15 +382,19 @@ class OrderReport final : public Report {
     std::string merchant;
     if (auto it = map_.merchant.find(shop); it != map_.merchant.end()) {
       merchant = it->second;
+    } else if (auto named = unmapped_.find(shop); named != unmapped_.end()) {
+      merchant = named->second;  // its SHA-256 once per shop, not once per row
     } else {
       merchant = shop_id(shop);
-      if (noted_.insert(std::string(shop)).second) {
-        notes_.push_back(fmt::format("merchant {} is not in the map: named {}", quoted(shop), merchant));
-      }
+      unmapped_.emplace(std::string(shop), merchant);
+      notes_.push_back(fmt::format("merchant {} is not in the map: named {}", quoted(shop), merchant));
     }
 
     // plan.created, once per merchant and rate (the same Event for every row that uses it).
-    const std::string plan = fmt::format("tbk-plan-{}-{}", merchant, *rate);
+    std::string plan = "tbk-plan-";
+    plan += merchant;
+    plan += '-';
+    plan += fmt::format_int(*rate).c_str();
     auto cached = plans_.find(plan);
     if (cached == plans_.end()) {
       TimeUs epoch = 0;
@@ -404,11 +409,18 @@ class OrderReport final : public Report {
       if (!e) return void(out->reason = e.message());
       cached = plans_.emplace(plan, std::move(*e)).first;
     }
+    out->events.reserve(3);  // the plan, paid, and confirmed or closed
     out->events.push_back(cached->second);
     out->shared = 1;
 
     const std::string o(order);
-    EventBuilder paid(fmt::format("tbk-{}-paid", o), EventType::kOrderPaid, *paid_at);
+    const auto event_id = [&o](std::string_view suffix) {
+      std::string id = "tbk-";
+      id += o;
+      id += suffix;
+      return id;
+    };
+    EventBuilder paid(event_id("-paid"), EventType::kOrderPaid, *paid_at);
     paid.text(fields::kOrder, o)
         .text(fields::order_paid::kMerchant, merchant)
         .text(fields::order_paid::kStreamer, streamer)
@@ -424,14 +436,13 @@ class OrderReport final : public Report {
 
     if (*status == OrderStatus::kSettled) {
       if (!settled_at) return reject(kSettledAt, "empty for a settled order");
-      auto c = EventBuilder(fmt::format("tbk-{}-confirmed", o), EventType::kOrderConfirmed, *settled_at)
+      auto c = EventBuilder(event_id("-confirmed"), EventType::kOrderConfirmed, *settled_at)
                    .text(fields::kOrder, o)
                    .checked(options_);
       if (!c) return void(out->reason = c.message());
       out->events.push_back(std::move(*c));
     } else if (*status == OrderStatus::kClosed) {
-      auto c = EventBuilder(fmt::format("tbk-{}-closed", o), EventType::kOrderRefunded,
-                            settled_at.value_or(*paid_at))
+      auto c = EventBuilder(event_id("-closed"), EventType::kOrderRefunded, settled_at.value_or(*paid_at))
                    .text(fields::kOrder, o)
                    .number(fields::order_refunded::kAmount, *amount)
                    .text(fields::order_refunded::kCase, "closed")
@@ -445,7 +456,7 @@ class OrderReport final : public Report {
   const ImportMap& map_;
   ReportOptions options_;
   std::unordered_map<std::string, Event> plans_;
-  std::set<std::string, std::less<>> noted_;
+  StringMap<std::string> unmapped_;  // shop name not in the map -> its shop id (noted once)
   std::vector<std::string> notes_;
 };
 

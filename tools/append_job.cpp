@@ -42,10 +42,13 @@ std::string too_long_reason(std::uint64_t line_bytes) {
 }
 
 // Encodes on the parsing thread, so the staging thread (the busier one) does not.
+// Not the shared definitions: every record repeats them and the staging thread takes each once per run
+// (stage_record), so it encodes the one it takes.
 void encode_records(InputRecord& record) {
   if (!record.reason.empty() || record.chain || record.skipped) return;
   record.encoded.reserve(record.events.size());
-  for (const Event& e : record.events) record.encoded.push_back(encode_event(e));
+  for (std::size_t k = 0; k < record.events.size(); ++k)
+    record.encoded.push_back(k < record.shared ? std::string() : encode_event(record.events[k]));
 }
 
 // What the parsing thread reads ahead for the staging thread (Ledger::seqs_of_many, get_many): whether each
@@ -245,7 +248,7 @@ Disposition stage_record(Appender& appender, InputRecord& rec, std::unordered_se
   records.reserve(take.size());
   const bool encoded = rec.encoded.size() == rec.events.size();
   for (std::size_t k : take)
-    records.push_back(encoded ? std::move(rec.encoded[k]) : encode_event(rec.events[k]));
+    records.push_back(encoded && k >= rec.shared ? std::move(rec.encoded[k]) : encode_event(rec.events[k]));
   // The read-ahead's answer for event k: not in the log as of ahead_log_writes.
   auto absent_at = [&](std::size_t k) -> std::optional<std::uint64_t> {
     if (k < kAheadEventsPerRecord && (rec.ahead_absent >> k & 1) != 0) return rec.ahead_log_writes;

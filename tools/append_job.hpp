@@ -28,8 +28,8 @@ struct InputRecord {
   std::string reason;         // non-empty: rejected, `events` is empty
   bool skipped = false;       // neither appended nor rejected (counted in AppendReport::skipped)
   std::vector<Event> events;  // in append order
-  // The canonical records of `events` (encode_event), one each, when the parsing thread made them;
-  // empty: they are made when staged.
+  // The canonical records of `events` (encode_event), one each, when the parsing thread made them, but
+  // "" for the `shared` ones; empty: they are made when staged.
   std::vector<std::string> encoded;
   // The first `shared` events are definitions several records repeat (an import's implicit plan):
   // each is staged at most once per run, and its later repetitions are not counted at all.
@@ -83,7 +83,7 @@ struct ExportedRulesOutcome {
 using PublishExported = std::function<Result<ExportedRulesOutcome>(const Event&, const ExportedChain&)>;
 
 struct AppendOptions {
-  bool atomic = false;              // each input all-or-nothing
+  bool atomic = false;  // each input all-or-nothing
   // Events per synced WriteBatch. Each batch costs two fdatasyncs (the WAL, then the head witness) and
   // the writer's fixed work, and the staging thread waits when the one batch in flight is not done: at
   // 1M generated events 16,384 took 10-15% less time than 4,096 for ~20 MB more peak RSS (32,768 and
