@@ -105,15 +105,15 @@ bool decode_journal_bucket(std::string_view in, std::uint64_t bucket_base, std::
   return true;
 }
 
-std::string encode(const Allocation& a) {
-  std::string out;
+void encode(const Allocation& a, std::string* buffer) {
+  std::string& out = *buffer;
+  out.clear();
   bytes::put_u8(out, 1);
   bytes::put_uvar(out, a.parts.size());
   for (const auto& [acct, v] : a.parts) {
     bytes::put_str(out, acct);
     bytes::put_svar(out, v);
   }
-  return out;
 }
 
 bool decode(std::string_view in, Allocation* a) {

@@ -76,7 +76,7 @@ bool decode_fen_value(std::string_view, Fen*);
 std::string empty_journal_bucket();
 void append_journal_entry(std::string* bucket, std::uint64_t bucket_base, const JournalEntry&);
 bool decode_journal_bucket(std::string_view, std::uint64_t bucket_base, std::vector<JournalEntry>*);
-std::string encode(const Allocation&);
+void encode(const Allocation&, std::string* out);  // replaces what *out held
 bool decode(std::string_view, Allocation*);
 // All postings of one event.
 std::string encode_postings(const std::vector<Posting>&);

@@ -12,10 +12,11 @@ using bytes::put_u8;
 
 constexpr std::uint8_t kEntityVersion = 1;
 
-std::string begin() {
-  std::string out;
-  put_u8(out, kEntityVersion);
-  return out;
+// Starts a record in *out, which is cleared first (its capacity is kept: Table::flush reuses one buffer).
+std::string& begin(std::string* out) {
+  out->clear();
+  put_u8(*out, kEntityVersion);
+  return *out;
 }
 
 bool open(ByteReader& r) {
@@ -37,25 +38,23 @@ Rational Plan::rate() const {
   return make_rational(rate_units, 1'000'000).value_or(Rational{});
 }
 
-std::string encode(const Agency& a) {
-  std::string out = begin();
+void encode(const Agency& a, std::string* buffer) {
+  std::string& out = begin(buffer);
   put_svar(out, a.contracted_at);
-  return out;
 }
 bool decode(std::string_view in, Agency* a) {
   ByteReader r(in);
   return open(r) && r.svar(&a->contracted_at) && r.at_end();
 }
 
-std::string encode(const Streamer& s) {
-  std::string out = begin();
+void encode(const Streamer& s, std::string* buffer) {
+  std::string& out = begin(buffer);
   bytes::put_uvar(out, s.memberships.size());
   for (const Membership& m : s.memberships) {
     put_str(out, m.agency);
     put_svar(out, m.from_us);
     put_svar(out, m.to_us);
   }
-  return out;
 }
 bool decode(std::string_view in, Streamer* s) {
   ByteReader r(in);
@@ -68,26 +67,24 @@ bool decode(std::string_view in, Streamer* s) {
   return r.at_end();
 }
 
-std::string encode(const Payout& p) {
-  std::string out = begin();
+void encode(const Payout& p, std::string* buffer) {
+  std::string& out = begin(buffer);
   put_str(out, p.alipay);
   put_u8(out, p.verified ? 1 : 0);
-  return out;
 }
 bool decode(std::string_view in, Payout* p) {
   ByteReader r(in);
   return open(r) && r.str(&p->alipay) && r.boolean(&p->verified) && r.at_end();
 }
 
-std::string encode(const Plan& p) {
-  std::string out = begin();
+void encode(const Plan& p, std::string* buffer) {
+  std::string& out = begin(buffer);
   put_str(out, p.merchant);
   put_u8(out, p.directed ? 1 : 0);
   put_svar(out, p.rate_units);
   put_str(out, p.approval);
   put_svar(out, p.created_at);
   put_svar(out, p.effective_at);
-  return out;
 }
 bool decode(std::string_view in, Plan* p) {
   ByteReader r(in);
@@ -95,12 +92,11 @@ bool decode(std::string_view in, Plan* p) {
          r.str(&p->approval) && r.svar(&p->created_at) && r.svar(&p->effective_at) && r.at_end();
 }
 
-std::string encode(const Application& a) {
-  std::string out = begin();
+void encode(const Application& a, std::string* buffer) {
+  std::string& out = begin(buffer);
   put_u8(out, static_cast<std::uint8_t>(a.status));
   put_svar(out, a.applied_at);
   put_svar(out, a.decided_at);
-  return out;
 }
 bool decode(std::string_view in, Application* a) {
   ByteReader r(in);
@@ -110,8 +106,8 @@ bool decode(std::string_view in, Application* a) {
   return r.svar(&a->applied_at) && r.svar(&a->decided_at) && r.at_end();
 }
 
-std::string encode(const Order& o) {
-  std::string out = begin();
+void encode(const Order& o, std::string* buffer) {
+  std::string& out = begin(buffer);
   put_str(out, o.merchant);
   put_str(out, o.streamer);
   put_str(out, o.plan);
@@ -123,7 +119,6 @@ std::string encode(const Order& o) {
   put_svar(out, o.confirmed_at);
   bytes::put_uvar(out, o.cases.size());
   for (const auto& c : o.cases) put_str(out, c);
-  return out;
 }
 bool decode(std::string_view in, Order* o) {
   ByteReader r(in);
@@ -140,8 +135,8 @@ bool decode(std::string_view in, Order* o) {
   return r.at_end();
 }
 
-std::string encode(const Task& t) {
-  std::string out = begin();
+void encode(const Task& t, std::string* buffer) {
+  std::string& out = begin(buffer);
   put_str(out, t.merchant);
   put_str(out, t.streamer);
   put_str(out, t.kind);
@@ -150,7 +145,6 @@ std::string encode(const Task& t) {
   put_u8(out, t.confirmed ? 1 : 0);
   put_svar(out, t.confirmed_at);
   put_u8(out, t.cancelled ? 1 : 0);
-  return out;
 }
 bool decode(std::string_view in, Task* t) {
   ByteReader r(in);

@@ -85,14 +85,14 @@ struct Task {
   bool cancelled = false;
 };
 
-// Binary encodings for the entities column family.
-std::string encode(const Agency&);
-std::string encode(const Streamer&);
-std::string encode(const Payout&);
-std::string encode(const Plan&);
-std::string encode(const Application&);
-std::string encode(const Order&);
-std::string encode(const Task&);
+// Binary encodings for the entities column family; encode() replaces what *out held.
+void encode(const Agency&, std::string* out);
+void encode(const Streamer&, std::string* out);
+void encode(const Payout&, std::string* out);
+void encode(const Plan&, std::string* out);
+void encode(const Application&, std::string* out);
+void encode(const Order&, std::string* out);
+void encode(const Task&, std::string* out);
 bool decode(std::string_view, Agency*);
 bool decode(std::string_view, Streamer*);
 bool decode(std::string_view, Payout*);

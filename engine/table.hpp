@@ -120,13 +120,14 @@ class Table {
   void flush(ProjectionBatch& batch, KeyOrder order) {
     assert(inflight_.empty() && undo_.empty());
     if (order == KeyOrder::kSorted) std::sort(pending_.begin(), pending_.end());
-    std::string key(1, prefix_);
+    std::string key(1, prefix_), value;
     for (const std::string& id : pending_) {
       Slot& s = map_.find(id)->second;
       assert(s.pending && s.value);
       key.resize(1);
       key += id;
-      batch.put(family_, key, encode(*s.value));
+      encode(*s.value, &value);  // one buffer for the whole flush, not a string per entity
+      batch.put(family_, key, value);
       s.pending = false;
       s.inflight = true;
     }
