@@ -429,7 +429,9 @@ TEST_CASE("varint sizes are the bytes the encoders write") {
     std::string out;
     bytes::put_uvar(out, v);
     CHECK(bytes::uvar_size(v) == out.size());
-    for (std::int64_t s : {static_cast<std::int64_t>(v), -static_cast<std::int64_t>(v)}) {
+    // v and its two's complement negation, both as int64 (INT64_MIN included; negated in unsigned
+    // arithmetic, since negating INT64_MIN as a signed value overflows).
+    for (std::int64_t s : {static_cast<std::int64_t>(v), static_cast<std::int64_t>(0 - v)}) {
       out.clear();
       bytes::put_svar(out, s);
       CHECK(bytes::svar_size(s) == out.size());
