@@ -284,23 +284,9 @@ void EntityState::set_cache_limit(std::size_t entities) {
 }
 
 std::string EntityState::take_io_error() {
-  // Called for every event: takes each table's error (clearing all of them) without building a list.
-  if (!agencies.has_io_error() && !streamers.has_io_error() && !payouts.has_io_error() &&
-      !plans.has_io_error() && !applications.has_io_error() && !orders.has_io_error() &&
-      !tasks.has_io_error()) {
-    return {};
-  }
+  // Called for every event: takes each table's error (clearing all of them), the first one wins.
   std::string first;
-  auto take = [&first](std::string e) {
-    if (first.empty()) first = std::move(e);
-  };
-  take(agencies.take_io_error());
-  take(streamers.take_io_error());
-  take(payouts.take_io_error());
-  take(plans.take_io_error());
-  take(applications.take_io_error());
-  take(orders.take_io_error());
-  take(tasks.take_io_error());
+  FZ_ALL_TABLES(take_io_error_into(&first));
   return first;
 }
 

@@ -158,7 +158,13 @@ class Table {
     discard();  // counts as a forget
     map_.clear();
   }
-  bool has_io_error() const { return !io_error_.empty(); }
+  // Clears this table's read failure, moving it into *first unless that already holds one (an engine
+  // reports the first failure of all its tables). Cheap when there is none: it runs for every event.
+  void take_io_error_into(std::string* first) {
+    if (io_error_.empty()) return;
+    if (first->empty()) *first = std::move(io_error_);
+    io_error_.clear();
+  }
   // The first read failure since the last call, if any ("" when none).
   std::string take_io_error() {
     return io_error_.empty() ? std::string() : std::exchange(io_error_, std::string());

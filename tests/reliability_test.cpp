@@ -23,6 +23,7 @@
 
 #include "store/head_witness.hpp"
 #include "tests/test_util.hpp"
+#include "tools/append_job.hpp"
 
 extern char** environ;
 
@@ -217,11 +218,11 @@ TEST_CASE("issue 13 item 2: a truncated or deleted WAL is refused, naming the mi
   TempDir dir;
   const std::string db = dir / "db";
   REQUIRE(run(fzc(db, "rules publish " + rules_file())).exit_code == 0);
-  // More events than one append batch (AppendOptions::batch_events, 16,384), sent without closing the
-  // pipe: a writer that has acknowledged its first batch (witnessed) and is killed with the WAL still
-  // holding it.
-  constexpr std::uint64_t kFirstBatchHead = 16384 + 1;  // the rules.published event, then the batch
-  const std::string events = read_file(generated(dir, 20000, 11));
+  // More events than one append batch, sent without closing the pipe: a writer that has acknowledged its
+  // first batch (witnessed) and is killed with the WAL still holding it.
+  const std::uint64_t batch = fz::AppendOptions{}.batch_events;
+  const std::uint64_t kFirstBatchHead = batch + 1;  // the rules.published event, then the batch
+  const std::string events = read_file(generated(dir, static_cast<int>(batch + batch / 4), 11));
   Child c = spawn_with_stdin({fz::test::bin(), "--db", db, "append", "-"});
   write_all(c.stdin_fd, events);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
