@@ -26,8 +26,8 @@ Engine::Engine(Ledger& ledger, Versions versions, Mode mode) : versions_(std::mo
   state_.attach(&ledger);
   accounts_.attach(&ledger);
   targets_.attach(&ledger, Family::kTargets);
-  state_.orders.set_forget_counter(&forgets_->orders);
-  targets_.set_forget_counter(&forgets_->targets);
+  state_.orders.set_generation_counter(&generations_->orders);
+  targets_.set_generation_counter(&generations_->targets);
   accounts_.set_journal(mode != Mode::kEvaluate);
   // An unreadable or malformed head must not pass for "nothing projected yet": every apply then fails.
   if (auto head = read_projection_head(ledger)) {
@@ -241,7 +241,7 @@ ReadAheadPlan Engine::read_ahead_plan() const {
   for (std::size_t i = all.size(); i > 0 && rules.size() < kReadAheadVersions; --i)
     rules.push_back(all[i - 1].rules);
   ReadAheadPlan plan;
-  plan.epoch = [forgets = forgets_] { return forgets->epoch(); };
+  plan.epoch = [generations = generations_] { return generations->epoch(); };
   plan.keys = [rules = std::move(rules)](const Event& e, std::vector<ReadAheadRecord>* out) {
     if (!fields::kOrder.holds(e.type)) return;
     std::string key(1, pformat::kOrder);
@@ -262,16 +262,16 @@ std::uint64_t Engine::read_ahead_taken() const {
 }
 
 void Engine::read_ahead(std::span<const ReadAheadRecord> records, std::uint64_t epoch) {
-  constexpr std::uint64_t kHigh = ~std::uint64_t{0xffffffffU}, kLow = 0xffffffffU;
+  const auto orders_read_at = static_cast<std::uint32_t>(epoch >> 32);
+  const auto targets_read_at = static_cast<std::uint32_t>(epoch);
   for (const ReadAheadRecord& r : records) {
     if (r.key.empty()) continue;
     const std::string_view id = std::string_view(r.key).substr(1);
-    // Checked before each seed, which may itself evict (Table::seed); each table by its own counter.
-    const std::uint64_t now = forgets_->epoch();
+    // Checked before each seed, which may itself evict (Table::seed).
     if (r.family == Family::kEntities && r.key.front() == pformat::kOrder) {
-      if ((now & kHigh) == (epoch & kHigh)) state_.orders.seed(id, r.value);
+      if (state_.orders.read_ahead_fresh(orders_read_at)) state_.orders.seed(id, r.value);
     } else if (r.family == Family::kTargets && r.key.front() == pformat::kTarget) {
-      if ((now & kLow) == (epoch & kLow)) targets_.seed(id, r.value);
+      if (targets_.read_ahead_fresh(targets_read_at)) targets_.seed(id, r.value);
     }
   }
 }

@@ -131,19 +131,19 @@ class Engine final : public Projector {
   void note_issue(std::uint64_t seq, const Event& e, std::string message);
 
   std::string init_error_;  // set when the projection head could not be read; every apply fails
-  // How many times orders and targets left memory (Table::set_forget_counter), each table its own (an
-  // order's eviction does not make a target's read-ahead stale): a read-ahead's epoch packs both.
+  // The generations of orders and targets (Table::set_generation_counter), each table its own (an
+  // order's commit does not make a target's read-ahead stale): a read-ahead's epoch packs both.
   // Shared with the read-ahead plan, which reads them on the parsing thread.
-  struct Forgets {
+  struct Generations {
     std::atomic<std::uint64_t> orders{0};
     std::atomic<std::uint64_t> targets{0};
-    // Orders in the high half, targets in the low; each compared on its own (read_ahead).
+    // Orders in the high half, targets in the low (Table::read_ahead_fresh takes 32 bits).
     std::uint64_t epoch() const {
       return (orders.load(std::memory_order_acquire) << 32) |
              (targets.load(std::memory_order_acquire) & 0xffffffffU);
     }
   };
-  std::shared_ptr<Forgets> forgets_ = std::make_shared<Forgets>();
+  std::shared_ptr<Generations> generations_ = std::make_shared<Generations>();
   EntityState state_;
   AccountBook accounts_;
   Table<Allocation> targets_{pformat::kTarget};

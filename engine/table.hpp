@@ -9,7 +9,8 @@
 // the next read comes from the column family again, which holds the committed state.
 //
 // Memory: pending and in-flight entities stay (bounded by the engine's checkpoint interval); clean
-// ones are evicted once there are more than `cache_limit` of them.
+// ones are evicted once there are more than `cache_limit` of them, except those the latest commit made
+// clean (see evict_clean), so at most `cache_limit` plus one commit's entities are clean.
 // Not thread-safe; owned by the Engine.
 #pragma once
 
@@ -57,20 +58,37 @@ class Table {
     ++counters_.loads;
     std::optional<T> loaded = load(id);
     if (loaded) ++counters_.loads_found;
-    if (clean_count() >= cache_limit_) evict_clean();
+    if (clean_count() >= cache_limit_ + spared_) evict_clean();
     auto [it, _] = map_.emplace(std::string(id), Slot{std::move(loaded), false, false});
     return it->second.value ? &*it->second.value : nullptr;
   }
 
-  // Counts every time entities leave memory (eviction, discard, reset) in *forgets, which a read-ahead
-  // dates its reads by (Engine::read_ahead). Not owned; may be shared by several tables.
-  void set_forget_counter(std::atomic<std::uint64_t>* forgets) { forgets_ = forgets; }
+  // The table's generation, which a read-ahead dates its reads by (Engine::read_ahead): bumped when a
+  // commit made entities of this table durable, and when entities were dropped unwritten (discard,
+  // reset). Not owned; read by the parsing thread, written here. Without one, nothing is read ahead.
+  void set_generation_counter(std::atomic<std::uint64_t>* generation) { generation_ = generation; }
+
+  // Whether what a read-ahead read at generation `read_at` (the low 32 bits of generation() taken
+  // before the read) still holds for every entity not in memory now. An entity not in memory either
+  // never was since the read (then nothing of this engine wrote it since, and the store holds what was
+  // read), or was evicted clean: then the store holds its evicted value, which the read saw if the
+  // commit that made it durable bumped the generation before the read took it. So: fresh unless an
+  // evicted entity carried a later commit, or entities were dropped unwritten after the read (both
+  // recorded in evicted_through_).
+  bool read_ahead_fresh(std::uint32_t read_at) const {
+    if (generation_ == nullptr) return false;
+    const std::uint64_t now = generation();
+    // Generations move slowly (a commit of this table's entities); the read was taken less than 2^32 of
+    // them ago, so its full value is `now` less the 32-bit distance.
+    const std::uint64_t read_gen =
+        now - static_cast<std::uint32_t>(static_cast<std::uint32_t>(now) - read_at);
+    return evicted_through_ <= read_gen;
+  }
 
   // A read-ahead's answer for `id` (its stored record, or none), kept as find() would keep what it loads
-  // now, so find() need not read. The caller has checked that no entity left memory since the answer was
-  // read (the forget counter): then an entity not in memory now was not in memory since, so nothing of
-  // this engine wrote it since, and the stored record is still what was read. Ignored when the entity is
-  // in memory (memory is newer). Not during an event (its undo log must not meet slots it did not make).
+  // now, so find() need not read. The caller has checked read_ahead_fresh() for the answer. Ignored when
+  // the entity is in memory (memory is newer). Not during an event (its undo log must not meet slots it
+  // did not make).
   void seed(std::string_view id, const std::optional<std::string>& raw) {
     assert(undo_.empty());
     if (map_.contains(id)) return;
@@ -81,7 +99,7 @@ class Table {
       value = std::move(decoded);
     }
     ++counters_.seeded;
-    if (clean_count() >= cache_limit_) evict_clean();
+    if (clean_count() >= cache_limit_ + spared_) evict_clean();
     map_.emplace(std::string(id), Slot{std::move(value), false, false});
   }
 
@@ -137,8 +155,19 @@ class Table {
   }
   // The batch in flight is durable.
   void committed() {
-    for (const std::string& id : inflight_) {
-      if (auto it = map_.find(id); it != map_.end()) it->second.inflight = false;
+    if (!inflight_.empty() && generation_ != nullptr) {
+      const std::uint64_t gen = generation_->fetch_add(1, std::memory_order_release) + 1;
+      for (const std::string& id : inflight_) {
+        if (auto it = map_.find(id); it != map_.end()) {
+          it->second.inflight = false;
+          it->second.committed_gen = gen;
+        }
+      }
+      spared_ = 0;  // those the previous commit made clean may go now
+    } else {
+      for (const std::string& id : inflight_) {
+        if (auto it = map_.find(id); it != map_.end()) it->second.inflight = false;
+      }
     }
     inflight_.clear();
     if (clean_count() > cache_limit_) evict_clean();
@@ -155,7 +184,7 @@ class Table {
   }
   // Forget the committed cache (the column family was rewritten underneath).
   void reset() {
-    discard();  // counts as a forget
+    discard();  // a new generation: earlier read-aheads are stale
     map_.clear();
   }
   // Clears this table's read failure, moving it into *first unless that already holds one (an engine
@@ -200,6 +229,9 @@ class Table {
     std::optional<T> value;  // nullopt: the entity does not exist
     bool pending = false;    // changed by the current batch: the next flush writes it
     bool inflight = false;   // written by the batch in flight, not yet durable
+    // The generation of the commit that made this value durable; 0 when this engine did not write it
+    // (read, read ahead, or new and not yet committed).
+    std::uint64_t committed_gen = 0;
   };
 
   // Entities neither pending nor in flight (an upper bound on them is enough for eviction).
@@ -207,17 +239,38 @@ class Table {
     const std::size_t dirty = pending_.size() + inflight_.size();
     return map_.size() > dirty ? map_.size() - dirty : 0;
   }
-  // Drops every entity that the column family holds as it is here. Never during an event with
-  // changes: its undo log restores slots, which must not come back after their eviction.
-  void evict_clean() {
-    if (!undo_.empty()) return;
-    forgot();
-    boost::unordered::erase_if(map_,
-                               [](const auto& kv) { return !kv.second.pending && !kv.second.inflight; });
+  std::uint64_t generation() const {
+    return generation_ != nullptr ? generation_->load(std::memory_order_acquire) : 0;
   }
 
+  // Drops the entities that the column family holds as they are here, but for those the latest commit
+  // made durable: the parsing thread reads ahead a few chunks before they are staged, and an eviction of
+  // an entity committed after such a read would make the whole read stale (read_ahead_fresh), costing
+  // the staging thread a point lookup for every entity of those chunks (at 1M events, a third of its
+  // reads before this). Never during an event with changes: its undo log restores slots, which must not
+  // come back after their eviction.
+  void evict_clean() {
+    if (!undo_.empty()) return;
+    const std::uint64_t latest = generation_ != nullptr ? generation() : 0;
+    std::size_t spared = 0;
+    boost::unordered::erase_if(map_, [&](const auto& kv) {
+      const Slot& s = kv.second;
+      if (s.pending || s.inflight) return false;
+      if (s.committed_gen != 0 && s.committed_gen == latest) {
+        ++spared;
+        return false;
+      }
+      evicted_through_ = std::max(evicted_through_, s.committed_gen);
+      return true;
+    });
+    spared_ = spared;
+  }
+
+  // Entities were dropped without being written: no earlier read-ahead may be trusted.
   void forgot() {
-    if (forgets_ != nullptr) forgets_->fetch_add(1, std::memory_order_release);
+    if (generation_ == nullptr) return;
+    evicted_through_ = generation_->fetch_add(1, std::memory_order_release) + 1;
+    spared_ = 0;
   }
 
   std::optional<T> load(std::string_view id) const {
@@ -246,7 +299,11 @@ class Table {
   char prefix_;
   std::size_t cache_limit_;
   const Ledger* ledger_ = nullptr;
-  std::atomic<std::uint64_t>* forgets_ = nullptr;
+  std::atomic<std::uint64_t>* generation_ = nullptr;
+  // Read-aheads taken at an earlier generation than this are stale (read_ahead_fresh); staging thread
+  // only.
+  std::uint64_t evicted_through_ = 0;
+  std::size_t spared_ = 0;  // clean entities the last eviction kept (evict_clean)
   Family family_ = Family::kEntities;
   mutable std::string io_error_;
   Counters counters_;
