@@ -8,9 +8,10 @@
 #      by fenzhang-load --write) into a fresh ledger: the ratio server / CLI;
 #   3. 64 clients posting single events while each also asks GET /balances every 20 posts.
 # Each ledger starts fresh with rules/taobao-live.rules published; the server's access log goes to a file.
-# Prints fenzhang-load's JSON per run (events/s, p50/p99 latency) and the disk's fdatasync latency, which
-# bounds the single-event runs (clients waiting / time of one synced batch). Uses FZ_BIN and FZ_LOAD if
-# set, else the release build (built if missing).
+# Prints fenzhang-load's JSON per run (events/s, p50/p99 latency), the disk's fdatasync latency, which
+# bounds the single-event runs (clients waiting / time of one synced batch), and the machine's loopback
+# ceiling (fenzhang-bench-loopback: round trips/s of an echo server with the same 64 clients). Uses FZ_BIN
+# and FZ_LOAD if set, else the release build (built if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 single=${1:-1000}
@@ -19,8 +20,10 @@ bulk=${2:-4000}
   { echo "usage: scripts/bench_serve.sh [EVENTS_PER_CLIENT_SINGLE] [EVENTS_PER_CLIENT_BULK]" >&2; exit 2; }
 fz=${FZ_BIN:-build/release/tools/fenzhang}
 load=${FZ_LOAD:-build/release/tools/fenzhang-load}
-if [[ -z "${FZ_BIN:-}" && ( ! -x "$fz" || ! -x "$load" ) ]]; then
-  cmake --preset release >/dev/null && cmake --build --preset release --target fenzhang fenzhang-load >/dev/null
+loopback=$(dirname "$load")/fenzhang-bench-loopback
+if [[ -z "${FZ_BIN:-}" && ( ! -x "$fz" || ! -x "$load" || ! -x "$loopback" ) ]]; then
+  cmake --preset release >/dev/null &&
+    cmake --build --preset release --target fenzhang fenzhang-load fenzhang-bench-loopback >/dev/null
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/fz-bench-serve.XXXXXX")
 server_pid=
@@ -62,6 +65,12 @@ os.unlink(os.path.join(os.environ.get("TMPDIR", "/tmp"), "fz-bench-fsync"))
 PY
 
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+# The ceiling: 64 clients against an echo server on the loopback (no HTTP, no ledger, no disk), with as
+# many server threads as serve has I/O threads; the single-event runs below are a fraction of it.
+if [[ -x "$loopback" ]]; then
+  echo "loopback ceiling (echo server, 64 clients):"
+  "$loopback" --clients 64 --server-threads 2
+fi
 for clients in 64 256; do
   fresh single-$clients
   start single-$clients
