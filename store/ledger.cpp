@@ -838,11 +838,7 @@ Status Ledger::write_projection(ProjectionBatch& projection) {
   for (std::size_t i = 0; i < ops.ops.size(); ++i) {
     if (ops.ops[i].empty()) continue;
     rocksdb::ColumnFamilyHandle* family = handles_[i];
-    rocksdb::Options options(db_->GetDBOptions(), db_->GetOptions(family));
-    // Uncompressed: a checkpoint's file lands in L0 and is merged into the level under it within a few
-    // checkpoints (level0_file_num_compaction_trigger), which compresses it then; compressing it here too
-    // was 8% of the writer thread's time in a 1M append.
-    options.compression = rocksdb::kNoCompression;
+    const rocksdb::Options options(db_->GetDBOptions(), db_->GetOptions(family));
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(options), options, family,
                                   /*invalidate_page_cache=*/false);
     const std::string path = fmt::format("{}/{}{}.sst", dir_, format::kIngestFilePrefix, ++ingest_files_);
