@@ -338,11 +338,6 @@ void GroupWriter::run() {
       handle_syncs(syncs, inflight);
       continue;
     }
-    // The batch in flight may be durable already (its write took no longer than the new requests took
-    // to arrive): its clients are answered before this group is staged, not after, so that they post
-    // again while it is staged and written (with 64 single-event clients a batch's cycle was about
-    // 1.6 ms, the staging of the next group 0.2 ms of it).
-    if (inflight && state_->appender->write_finished()) (void)finish_inflight(inflight);
     Group group;
     for (Item& i : taken) group.jobs.push_back(std::move(i.events));
     if (failed_) {

@@ -40,11 +40,6 @@ class Appender::Writer {
     }
     cv_.notify_all();
   }
-  // Whether the job handed over has run (wait() would not block).
-  bool finished() const {
-    std::lock_guard lock(mu_);
-    return finished_;
-  }
   // Blocks until the job handed over has run, and returns its status.
   Status wait() {
     std::unique_lock lock(mu_);
@@ -71,7 +66,7 @@ class Appender::Writer {
     }
   }
 
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::condition_variable cv_;
   std::function<Status()> job_;
   bool finished_ = false;
@@ -289,10 +284,6 @@ void Appender::add_events(Inflight& inflight) {
   auto* ids_cf = ledger_.cf(Cf::kIds);
   for (const auto& [id, key] : ids)
     inflight.batch.batch_.Put(ids_cf, rocksdb::Slice(id.data(), id.size()), key);
-}
-
-bool Appender::write_finished() const {
-  return !inflight_.writing || writer_->finished();
 }
 
 Status Appender::wait() {

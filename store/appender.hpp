@@ -146,8 +146,6 @@ class Appender {
   // writer brings up to date by replaying the log after it.
   [[nodiscard]] Status checkpoint();
   [[nodiscard]] Status wait();
-  // Whether wait() would return at once: nothing is in flight, or its write has finished (either way).
-  bool write_finished() const;
   // Waits for the batch in flight, then drops what is staged (nothing of it is written). Returns the
   // write's failure, if it failed (then it was dropped too).
   [[nodiscard]] Status discard();
