@@ -1,6 +1,8 @@
 // Engine preconditions of SPEC section 3, each with the message a user sees.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
+#include <atomic>
 #include <map>
 #include <string>
 #include <vector>
@@ -289,4 +291,59 @@ TEST_CASE("entity table: pending changes are never evicted, whatever the cache l
   for (int i = 0; i < 4; ++i) (void)t.find("x" + std::to_string(i));
   REQUIRE(t.find("o2") != nullptr);  // pending: never evicted
   CHECK(t.find("o2")->amount == 42);
+}
+
+TEST_CASE("entity table: a read-ahead is stale once an entity committed after it was read leaves memory") {
+  // Table::read_ahead_fresh dates a read-ahead by the table's generation (bumped by every commit of the
+  // table's entities and by a discard): an answer read before the commit that last wrote an entity the
+  // table has since evicted is not to be used; one read after it is. Also across the 2^32 boundary of
+  // the 32-bit date a read-ahead carries.
+  for (const std::uint64_t start : {std::uint64_t{0}, (std::uint64_t{1} << 32) - 2}) {
+    CAPTURE(start);
+    test::TempDir dir;
+    auto ledger = Ledger::open(dir / "db", Ledger::Access::kWrite);
+    REQUIRE(ledger.ok());
+    std::atomic<std::uint64_t> generation{start};
+    Table<Order> t('o', /*cache_limit=*/1);
+    t.attach(ledger->get(), Family::kEntities);
+    t.set_generation_counter(&generation);
+    auto commit = [&](const std::string& id, Fen amount) {
+      Order o;
+      o.amount = amount;
+      t.put(id, o);
+      t.accept_event();
+      ProjectionBatch batch(**ledger);
+      t.flush(batch, KeyOrder::kSorted);
+      REQUIRE((*ledger)->write(batch).ok());
+      t.committed();
+    };
+    auto read_at = [&] { return static_cast<std::uint32_t>(generation.load()); };
+    auto crowd = [&](int round) {  // reads of absent orders, past the cache limit: evictions
+      for (int i = 0; i < 3; ++i) CHECK(t.find(fmt::format("absent-{}-{}", round, i)) == nullptr);
+    };
+
+    commit("o1", 100);
+    CHECK(generation.load() == start + 1);
+    const std::uint32_t before_second = read_at();  // a read-ahead here saw o1 at 100
+    CHECK(t.read_ahead_fresh(before_second));
+    commit("o1", 200);
+    const std::uint32_t after_second = read_at();  // a read-ahead here saw o1 at 200
+    // The latest commit's entities are spared by evictions: o1 stays, and a seed would not touch it.
+    crowd(1);
+    CHECK(t.read_ahead_fresh(before_second));
+    CHECK(t.find("o1")->amount == 200);
+    // Once another commit came, o1 may go; the read before its second commit is then stale.
+    commit("o9", 1);
+    crowd(2);
+    CHECK_FALSE(t.read_ahead_fresh(before_second));
+    CHECK(t.read_ahead_fresh(after_second));
+    CHECK(t.find("o1")->amount == 200);  // read back from the store
+    // A discard makes every earlier read stale, and later ones fresh.
+    const std::uint32_t before_discard = read_at();
+    t.put("o5", Order{});
+    t.accept_event();
+    t.discard();
+    CHECK_FALSE(t.read_ahead_fresh(before_discard));
+    CHECK(t.read_ahead_fresh(read_at()));
+  }
 }
