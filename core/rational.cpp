@@ -1,6 +1,7 @@
 #include "core/rational.hpp"
 
 #include <fmt/format.h>
+#include <boost/container/small_vector.hpp>
 
 #include <algorithm>
 #include <bit>
@@ -359,11 +360,24 @@ std::optional<std::vector<AllocationPart>> allocate_largest_remainder(std::int64
     floors += static_cast<i128>(f);
   }
   i128 leftover = i128{amount_fen} - floors;  // < number of shares, since each fraction < 1
-  std::vector<std::size_t> order(parts.size());
+  // The shares in order of their fractions, largest first, ties in declaration order. A split has a
+  // handful of shares: sorted in place without the heap (this runs for every split of every event;
+  // std::stable_sort allocates a buffer).
+  boost::container::small_vector<std::size_t, 8> order(parts.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+  auto larger = [&](std::size_t a, std::size_t b) {
     return compare(parts[a].fraction, parts[b].fraction) == std::strong_ordering::greater;
-  });
+  };
+  if (order.size() <= 32) {
+    for (std::size_t i = 1; i < order.size(); ++i) {  // insertion sort: stable
+      const std::size_t v = order[i];
+      std::size_t j = i;
+      for (; j > 0 && larger(v, order[j - 1]); --j) order[j] = order[j - 1];
+      order[j] = v;
+    }
+  } else {
+    std::stable_sort(order.begin(), order.end(), larger);
+  }
   for (std::size_t i = 0; i < order.size() && leftover > 0; ++i, --leftover) {
     AllocationPart& p = parts[order[i]];
     p.got_extra_fen = true;

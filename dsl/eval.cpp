@@ -1,6 +1,7 @@
 #include "dsl/eval.hpp"
 
 #include <fmt/format.h>
+#include <boost/container/small_vector.hpp>
 
 #include <algorithm>
 
@@ -171,8 +172,9 @@ class Evaluation {
   }
 
   bool split_parts(const Stmt& s, Fen amount, int depth, Allocation* parts) {
-    std::vector<Rational> ratios(s.shares.size());
-    std::vector<std::string> accounts(s.shares.size());
+    // A handful of shares: kept inline, not on the heap (every split of every event).
+    boost::container::small_vector<Rational, 8> ratios(s.shares.size());
+    boost::container::small_vector<std::string, 8> accounts(s.shares.size());
     Rational others{0, 1};
     int rest = -1;
     for (std::size_t k = 0; k < s.shares.size(); ++k) {
