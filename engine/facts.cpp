@@ -84,7 +84,7 @@ EventFacts::EventFacts(EntityState& state, AccountBook& accounts, Table<Allocati
     case EventType::kOrderPaid:
     case EventType::kOrderConfirmed:
     case EventType::kOrderRefunded:
-      if (const Order* o = state_.orders.find(event.text(fields::kOrder))) streamer_id_ = o->streamer;
+      if (const Order* o = event_order()) streamer_id_ = o->streamer;
       break;
     case EventType::kVtaskCreated:
     case EventType::kVtaskConfirmed:
@@ -133,10 +133,18 @@ bool EventFacts::entity_field(EntityKind kind, int f, FieldValue* out) const {
   return false;
 }
 
+const Order* EventFacts::event_order() const {
+  if (order_layout_ != state_.orders.layout()) {
+    order_ = state_.orders.find(event_.text(fields::kOrder));
+    order_layout_ = state_.orders.layout();  // after the find, which may have read the order in
+  }
+  return order_;
+}
+
 bool EventFacts::order_field(int f, FieldValue* out) const {
   using F = dsl::OrderField;
   const std::string& id = event_.text(fields::kOrder);
-  const Order* o = state_.orders.find(id);
+  const Order* o = event_order();
   if (o == nullptr) return false;
   switch (static_cast<F>(f)) {
     case F::kId:

@@ -7,6 +7,7 @@
 // Borrows everything it is given; lives for one evaluation. Not thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "dsl/eval.hpp"
@@ -45,6 +46,9 @@ class EventFacts final : public dsl::Facts {
   bool task_field(int field, FieldValue* out) const;
   bool agency_field(int field, FieldValue* out) const;
   bool party_field(int field, FieldValue* out) const;
+  // The event's order (nullptr: none), found once and kept while the orders table's layout() holds: a
+  // rule reads a few of its fields (three lookups of the same id an order event before this).
+  const Order* event_order() const;
 
   EntityState& state_;
   AccountBook& accounts_;
@@ -54,6 +58,8 @@ class EventFacts final : public dsl::Facts {
   const dsl::RulesetInfo& rules_;
   std::string streamer_id_;  // the streamer in scope, "" when none
   std::string agency_id_;    // the agency in scope, "" when none
+  mutable const Order* order_ = nullptr;
+  mutable std::optional<std::uint64_t> order_layout_;  // orders.layout() when order_ was found
 };
 
 }  // namespace fz::engine

@@ -347,3 +347,41 @@ TEST_CASE("entity table: a read-ahead is stale once an entity committed after it
     CHECK(t.read_ahead_fresh(read_at()));
   }
 }
+
+TEST_CASE("entity table: layout() moves whenever a pointer find() returned may no longer hold") {
+  // EventFacts keeps the event's order from one find() while the layout holds: every change of the
+  // map (an entity added, read in, changed, evicted, undone or dropped) must move it; a find() that
+  // finds the entity in memory must not.
+  test::TempDir dir;
+  auto ledger = Ledger::open(dir / "db", Ledger::Access::kScratch);
+  REQUIRE(ledger.ok());
+  Table<Order> t('o', /*cache_limit=*/1);
+  Order o;
+  o.amount = 5;
+  auto moved = [&t, last = t.layout()]() mutable {
+    const bool m = t.layout() != last;
+    last = t.layout();
+    return m;
+  };
+  t.put("o1", o);
+  CHECK(moved());
+  t.accept_event();
+  CHECK_FALSE(moved());
+  CHECK(t.find("o1")->amount == 5);
+  CHECK_FALSE(moved());  // found in memory
+  o.amount = 6;
+  t.put("o1", o);  // changed in place
+  CHECK(moved());
+  t.reject_event();
+  CHECK(moved());
+  CHECK(t.find("o1")->amount == 5);
+  CHECK_FALSE(moved());
+  ProjectionBatch batch(**ledger);
+  t.flush(batch, KeyOrder::kSorted);
+  t.committed();  // clean now
+  (void)moved();
+  CHECK(t.find("absent") == nullptr);  // read in (and the clean o1 evicted past the limit)
+  CHECK(moved());
+  t.discard();
+  CHECK(moved());
+}

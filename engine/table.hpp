@@ -51,7 +51,12 @@ class Table {
     if (clean_count() > cache_limit_) evict_clean();
   }
 
-  // The entity's current value, or nullptr. The pointer is valid until the next call on this table.
+  // Moves whenever an entity is added, dropped or changed (not by a find() that finds it in memory):
+  // while it has not moved, a pointer find() returned still points at the entity's current value.
+  std::uint64_t layout() const { return layout_; }
+
+  // The entity's current value, or nullptr. The pointer is valid until the next call on this table
+  // (or, stronger, while layout() has not moved).
   const T* find(std::string_view id) {
     ++counters_.finds;
     if (auto it = map_.find(id); it != map_.end()) return it->second.value ? &*it->second.value : nullptr;
@@ -59,6 +64,7 @@ class Table {
     std::optional<T> loaded = load(id);
     if (loaded) ++counters_.loads_found;
     if (clean_count() >= cache_limit_ + spared_) evict_clean();
+    ++layout_;
     auto [it, _] = map_.emplace(std::string(id), Slot{std::move(loaded), false, false});
     return it->second.value ? &*it->second.value : nullptr;
   }
@@ -100,11 +106,13 @@ class Table {
     }
     ++counters_.seeded;
     if (clean_count() >= cache_limit_ + spared_) evict_clean();
+    ++layout_;
     map_.emplace(std::string(id), Slot{std::move(value), false, false});
   }
 
   // Sets the entity's value as a change of the event being applied.
   void put(const std::string& id, T value) {
+    ++layout_;
     auto [it, inserted] = map_.try_emplace(id);
     if (std::none_of(undo_.begin(), undo_.end(), [&](const auto& u) { return u.first == id; })) {
       // The slot as it was before the event (moved: its value is replaced right below).
@@ -122,6 +130,7 @@ class Table {
     event_mark_ = pending_.size();
   }
   void reject_event() {
+    ++layout_;
     for (auto u = undo_.rbegin(); u != undo_.rend(); ++u) {
       if (u->second) {
         map_.insert_or_assign(u->first, std::move(*u->second));
@@ -174,6 +183,7 @@ class Table {
   }
   // Nothing pending or in flight will be written.
   void discard() {
+    ++layout_;
     forgot();
     for (const std::string& id : pending_) map_.erase(id);
     for (const std::string& id : inflight_) map_.erase(id);
@@ -251,6 +261,7 @@ class Table {
   // come back after their eviction.
   void evict_clean() {
     if (!undo_.empty()) return;
+    ++layout_;
     const std::uint64_t latest = generation_ != nullptr ? generation() : 0;
     std::size_t spared = 0;
     boost::unordered::erase_if(map_, [&](const auto& kv) {
@@ -303,7 +314,8 @@ class Table {
   // Read-aheads taken at an earlier generation than this are stale (read_ahead_fresh); staging thread
   // only.
   std::uint64_t evicted_through_ = 0;
-  std::size_t spared_ = 0;  // clean entities the last eviction kept (evict_clean)
+  std::size_t spared_ = 0;    // clean entities the last eviction kept (evict_clean)
+  std::uint64_t layout_ = 0;  // see layout()
   Family family_ = Family::kEntities;
   mutable std::string io_error_;
   Counters counters_;
