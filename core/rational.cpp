@@ -360,24 +360,15 @@ std::optional<std::vector<AllocationPart>> allocate_largest_remainder(std::int64
     floors += static_cast<i128>(f);
   }
   i128 leftover = i128{amount_fen} - floors;  // < number of shares, since each fraction < 1
-  // The shares in order of their fractions, largest first, ties in declaration order. A split has a
-  // handful of shares: sorted in place without the heap (this runs for every split of every event;
-  // std::stable_sort allocates a buffer).
+  // The shares in order of their fractions, largest first, ties in declaration order: the index breaks
+  // ties, so the order is total and std::sort gives it without std::stable_sort's heap buffer (this runs
+  // for every split of every event; a split has a handful of shares, kept inline).
   boost::container::small_vector<std::size_t, 8> order(parts.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
-  auto larger = [&](std::size_t a, std::size_t b) {
-    return compare(parts[a].fraction, parts[b].fraction) == std::strong_ordering::greater;
-  };
-  if (order.size() <= 32) {
-    for (std::size_t i = 1; i < order.size(); ++i) {  // insertion sort: stable
-      const std::size_t v = order[i];
-      std::size_t j = i;
-      for (; j > 0 && larger(v, order[j - 1]); --j) order[j] = order[j - 1];
-      order[j] = v;
-    }
-  } else {
-    std::stable_sort(order.begin(), order.end(), larger);
-  }
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const auto c = compare(parts[a].fraction, parts[b].fraction);
+    return c == std::strong_ordering::greater || (c == std::strong_ordering::equal && a < b);
+  });
   for (std::size_t i = 0; i < order.size() && leftover > 0; ++i, --leftover) {
     AllocationPart& p = parts[order[i]];
     p.got_extra_fen = true;

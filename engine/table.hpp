@@ -164,18 +164,17 @@ class Table {
   }
   // The batch in flight is durable.
   void committed() {
+    // With a generation counter, a commit that made entities durable starts a new generation, which
+    // they carry (0: no counter, nothing is read ahead and evictions spare nothing).
+    std::uint64_t gen = 0;
     if (!inflight_.empty() && generation_ != nullptr) {
-      const std::uint64_t gen = generation_->fetch_add(1, std::memory_order_release) + 1;
-      for (const std::string& id : inflight_) {
-        if (auto it = map_.find(id); it != map_.end()) {
-          it->second.inflight = false;
-          it->second.committed_gen = gen;
-        }
-      }
+      gen = generation_->fetch_add(1, std::memory_order_release) + 1;
       spared_ = 0;  // those the previous commit made clean may go now
-    } else {
-      for (const std::string& id : inflight_) {
-        if (auto it = map_.find(id); it != map_.end()) it->second.inflight = false;
+    }
+    for (const std::string& id : inflight_) {
+      if (auto it = map_.find(id); it != map_.end()) {
+        it->second.inflight = false;
+        it->second.committed_gen = gen;
       }
     }
     inflight_.clear();

@@ -27,31 +27,17 @@ if [[ -z "${FZ_BIN:-}" && ( ! -x "$fz" || ! -x "$load" || ! -x "$loopback" ) ]];
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/fz-bench-serve.XXXXXX")
 server_pid=
+# shellcheck source=scripts/serve_common.sh
+source scripts/serve_common.sh
 cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  stop_serve || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-fresh() {  # fresh NAME: a new ledger with the default rules
-  rm -rf "$work/$1"
-  "$fz" --db "$work/$1" rules publish rules/taobao-live.rules >/dev/null
-}
-start() {  # start NAME: serve it on an ephemeral port; sets $port
-  "$fz" --db "$work/$1" serve --listen 127.0.0.1:0 --access-log "$work/$1.access.log" >"$work/$1.out" &
-  server_pid=$!
-  for _ in $(seq 100); do
-    grep -q '^listening on' "$work/$1.out" 2>/dev/null && break
-    sleep 0.1
-  done
-  port=$(sed -n 's/^listening on .*://p' "$work/$1.out")
-  [[ -n "$port" ]] || { echo "serve did not start" >&2; exit 1; }
-}
-stop() {
-  kill -TERM "$server_pid"
-  wait "$server_pid"
-  server_pid=
-}
+fresh() { fresh_ledger "$fz" "$work/$1"; }  # fresh NAME: a new ledger with the default rules
+start() { start_serve "$fz" "$work/$1"; }   # start NAME: serve it on an ephemeral port; sets $port
+stop() { stop_serve; }
 
 python3 - <<'PY'
 import os, time

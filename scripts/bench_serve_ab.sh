@@ -26,37 +26,26 @@ if [[ ! -x "$load" ]]; then
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/fz-bench-serve-ab.XXXXXX")
 server_pid=
+# shellcheck source=scripts/serve_common.sh
+source scripts/serve_common.sh
 cleanup() {
-  if [[ -n "$server_pid" ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  stop_serve || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 declare -A rates cpus
 run() {  # run LABEL BIN
-  local label=$1 bin=$2 db="$work/db" port c0 c1 stat
-  rm -rf "$db" "$work/out"
-  "$bin" --db "$db" rules publish rules/taobao-live.rules >/dev/null
-  "$bin" --db "$db" serve --listen 127.0.0.1:0 --access-log "$work/access.log" >"$work/out" &
-  server_pid=$!
-  for _ in $(seq 100); do
-    grep -q '^listening on' "$work/out" 2>/dev/null && break
-    sleep 0.1
-  done
-  port=$(sed -n 's/^listening on .*://p' "$work/out")
-  [[ -n "$port" ]] || { echo "serve did not start" >&2; exit 1; }
+  local label=$1 bin=$2 db="$work/db" c0 c1 stat
+  fresh_ledger "$bin" "$db"
+  start_serve "$bin" "$db"
   stat=/proc/$server_pid/stat
   c0=$(awk '{print $14 + $15}' "$stat")
   "$load" --connect "127.0.0.1:$port" --clients "$clients" --events-per-client "$per_client" \
     --per-request 1 >"$work/load.json"
   c1=$(awk '{print $14 + $15}' "$stat")
   curl -s --noproxy '*' "127.0.0.1:$port/health" >"$work/health.json" || echo '{}' >"$work/health.json"
-  kill -TERM "$server_pid"
-  wait "$server_pid" || true
-  server_pid=
+  stop_serve
   local line
   line=$(python3 - "$work/load.json" "$work/health.json" "$c0" "$c1" "$(getconf CLK_TCK)" <<'PY'
 import json, sys

@@ -100,9 +100,11 @@ struct AppendOptions {
   PublishExported publish_exported;
   // The parsing thread reads ahead, for each chunk of lines at once, whether their ids are in the log and
   // the projection records the Projector names (Projector::read_ahead_plan); the staging thread then
-  // reads only what may have changed since. kWhenAhead: only while parsing runs ahead of staging (chunks
-  // are waiting), so that reading ahead never slows the slower side (an import's rows cost more to parse
-  // than to stage). kNever: the staging thread reads everything itself (tests compare them).
+  // reads only what may have changed since. kWhenAhead: the parsing thread reads ahead only while it
+  // runs ahead of staging (chunks are waiting), so that it never slows the slower side (an import's rows
+  // cost more to parse than to stage); a chunk handed over without it is read ahead, with the same
+  // batched lookups, by the staging thread when it takes the chunk. kNever: the staging thread reads
+  // everything itself, one lookup at a time (tests compare them).
   enum class ReadAhead { kWhenAhead, kAlways, kNever };
   ReadAhead read_ahead = ReadAhead::kWhenAhead;
 };
